@@ -1,0 +1,1 @@
+"""The launcher: runs the server in-process and opens the native window."""

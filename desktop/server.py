@@ -1,0 +1,73 @@
+"""The app's server: uvicorn on loopback, in this process, started and stopped on demand."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.request
+
+import uvicorn
+from loguru import logger
+
+from server.app import create_app
+from server.config import Config
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def choose_port(cfg: Config, requested: int | None) -> int:
+    """The requested port, else 5001 when free, else any free port."""
+    if requested:
+        return requested
+    return cfg.port if port_is_free(cfg.host, cfg.port) else free_port(cfg.host)
+
+
+class AppServer:
+    """uvicorn in a background thread, so the main thread can own the native window."""
+
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+        self.app = create_app(cfg)
+        config = uvicorn.Config(self.app, host=cfg.host, port=cfg.port, log_level="warning",
+                                timeout_graceful_shutdown=3, lifespan="on", ws="websockets-sansio")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="pipedeck-server", daemon=True)
+
+    def start(self, timeout: float = 20.0) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.server.started and self.healthy():
+                return
+            if not self.thread.is_alive():
+                raise RuntimeError(f"the server could not start on {self.cfg.base_url}")
+            time.sleep(0.02)
+        raise RuntimeError(f"the server did not answer on {self.cfg.base_url} within {timeout:.0f} s")
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.cfg.base_url}/healthz", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            logger.warning("server did not stop within {} s; forcing", timeout)
+            self.server.force_exit = True
+            self.thread.join(2)

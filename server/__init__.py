@@ -1,0 +1,1 @@
+"""Pipedeck's FastHTML server: engine, workflows, apps, LLM, Botify client and graph viewer."""

@@ -1,0 +1,1 @@
+"""Screens that are not workflows: home, profiles, tasks, settings."""

@@ -1,0 +1,47 @@
+"""What every route and workflow shares in one running app: config, database, run store, narration."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Callable
+
+from loguru import logger
+
+from .config import Config
+from .engine.pipeline import RunStore
+
+
+@dataclass
+class MenuEntry:
+    path: str
+    label: str
+    group: str  # "Workflows" or "Apps"
+    order: int = 50
+    description: str = ""
+
+
+@dataclass
+class Context:
+    cfg: Config
+    db: object
+    runs: RunStore
+    menu: list[MenuEntry] = field(default_factory=list)
+    workflows: dict = field(default_factory=dict)
+    narrators: list[Callable[[str], None]] = field(default_factory=list)
+    side_panels: list[Callable[[], object]] = field(default_factory=list)
+    background: set = field(default_factory=set)
+
+    def narrate(self, text: str) -> None:
+        """Tell the chat panel what is happening; never blocks a card."""
+        for narrator in self.narrators:
+            try:
+                narrator(text)
+            except Exception:
+                logger.exception("narration failed")
+
+    def spawn(self, coro) -> asyncio.Task:
+        """Run long work in the background and keep a handle, so shutdown can cancel it."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task

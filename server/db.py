@@ -1,0 +1,70 @@
+"""The one SQLite file of state: tables, WAL mode and owner-only permissions."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastlite import database
+
+
+@dataclass
+class Pipeline:
+    id: str
+    workflow: str
+    data: str
+    created: str
+    updated: str
+
+
+@dataclass
+class Store:
+    key: str
+    value: str
+
+
+@dataclass
+class Profile:
+    id: int
+    name: str
+    menu_name: str
+    address: str
+    code: str
+    active: int
+    priority: int
+
+
+@dataclass
+class Task:
+    id: int
+    profile_id: int
+    text: str
+    done: int
+    priority: int
+
+
+def open_db(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not path.exists()
+    db = database(path)
+    if fresh:
+        os.chmod(path, 0o600)
+    # WAL lets the UI read while a worker writes; the timeout waits out brief locks instead of failing.
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA busy_timeout=5000")
+    db.create(Pipeline, pk=("workflow", "id"))
+    db.create(Store, pk="key")
+    db.create(Profile, pk="id")
+    db.create(Task, pk="id")
+    return db
+
+
+def store_get(db, key: str, default: str | None = None) -> str | None:
+    try:
+        return db.t.store[key].value
+    except Exception:
+        return default
+
+
+def store_set(db, key: str, value: str) -> None:
+    db.t.store.upsert(Store(key=key, value=value), pk="key")

@@ -1,0 +1,54 @@
+"""The page shell: head assets, the menu, the content column and the side panel."""
+from __future__ import annotations
+
+from fasthtml.common import A, Aside, Div, Li, Link, Main, Meta, Nav, Script, Strong, Title, Ul
+
+from .db import store_get, store_set
+
+HEAD = (
+    Meta(name="viewport", content="width=device-width, initial-scale=1"),
+    Meta(name="htmx-config", content='{"includeIndicatorStyles": false, "allowScriptTags": false}'),
+    Link(rel="stylesheet", href="/static/vendor/pico.min.css"),
+    Link(rel="stylesheet", href="/static/app.css"),
+    Link(rel="icon", href="/static/icon.svg", type="image/svg+xml"),
+    Script(src="/static/vendor/htmx.min.js"),
+    Script(src="/static/vendor/htmx-ext-ws.min.js"),
+    Script(src="/static/vendor/Sortable.min.js"),
+    Script(src="/static/vendor/marked.min.js"),
+    Script(src="/static/vendor/purify.min.js"),
+    Script(src="/static/app.js", defer=True),
+)
+
+LAST_CHOICE = "menu:last"
+
+
+def menu(ctx, current: str | None):
+    groups: dict[str, list] = {}
+    for entry in sorted(ctx.menu, key=lambda e: (e.group != "Workflows", e.order, e.label)):
+        link = A(entry.label, href=entry.path, aria_current="page" if entry.path == current else None)
+        groups.setdefault(entry.group, []).append(Li(link))
+    items = [Li(A(Strong("Pipedeck"), href="/", cls="brand"))]
+    for group, links in groups.items():
+        items.append(Li(Ul(*links, cls="menu-group", aria_label=group)))
+    return Nav(Ul(*items), cls="app-menu container-fluid")
+
+
+def remember_choice(ctx, path: str) -> None:
+    if store_get(ctx.db, LAST_CHOICE) != path:
+        store_set(ctx.db, LAST_CHOICE, path)
+
+
+def last_choice(ctx) -> str | None:
+    return store_get(ctx.db, LAST_CHOICE)
+
+
+def page(ctx, title: str, *content, current: str | None = None):
+    """A full screen; `current` is the menu path, remembered as the user's last choice."""
+    if current:
+        remember_choice(ctx, current)
+    panels = [panel() for panel in ctx.side_panels]
+    return (Title(f"{title} · Pipedeck"),
+            menu(ctx, current),
+            Main(Div(*content, id="content", cls="content"),
+                 Aside(*panels, id="side", cls="side") if panels else None,
+                 cls="container-fluid layout"))

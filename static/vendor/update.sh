@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Re-vendors the browser assets from the npm registry; the app itself never fetches them.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+pack() { npm pack --silent "$1" >/dev/null; tar xzf ./*.tgz; rm ./*.tgz; cp "package/$2" "$here/$3"; rm -rf package; }
+pack htmx.org@2.0.7        dist/htmx.min.js        htmx.min.js
+pack htmx-ext-ws@2.0.4     dist/ws.min.js          htmx-ext-ws.min.js
+pack @picocss/pico@2.1.1   css/pico.min.css        pico.min.css
+pack sortablejs@1.15.7     Sortable.min.js         Sortable.min.js
+pack marked@18.2.1         lib/marked.umd.js       marked.min.js
+pack dompurify@3.4.18      dist/purify.min.js      purify.min.js

@@ -1,0 +1,80 @@
+"""The Hello workflow as a person uses it, in Debian's chromium against the real server process."""
+import json
+import sqlite3
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def start_run(page, server, run_id):
+    page.goto(f"{server.url}/hello")
+    page.fill("input[name=pipeline_id]", run_id)
+    page.press("input[name=pipeline_id]", "Enter")
+
+
+def answer(page, field, value):
+    if field == "color":
+        page.select_option(f"select[name={field}]", value)
+        page.click("#hello-step_03 button[type=submit]")
+    else:
+        page.fill(f"input[name={field}]", value)
+        page.press(f"input[name={field}]", "Enter")
+
+
+def walk_hello(page, server, run_id, color="blue"):
+    start_run(page, server, run_id)
+    answer(page, "name", "Sir Lancelot")
+    answer(page, "quest", "To seek the Holy Grail")
+    answer(page, "color", color)
+
+
+def row(server, run_id):
+    with sqlite3.connect(server.data_dir / "pipedeck.db") as db:
+        found = db.execute("SELECT data FROM pipeline WHERE workflow='hello' AND id=?", [run_id]).fetchone()
+    return json.loads(found[0]) if found else None
+
+
+def test_blue_crosses_the_bridge(page, server):
+    walk_hello(page, server, "lancelot")
+    expect(page.locator(".verdict")).to_contain_text("You may cross")
+    assert row(server, "lancelot")["step_03"] == {"color": "blue"}
+
+
+def test_other_colours_are_cast_into_the_gorge(page, server):
+    walk_hello(page, server, "robin", color="yellow")
+    expect(page.locator(".verdict")).to_contain_text("Gorge of Eternal Peril")
+
+
+def test_resume_after_restart_shows_verdict(page, server):
+    walk_hello(page, server, "galahad")
+    expect(page.locator(".verdict")).to_be_visible()
+    server.restart()
+    page.goto(server.ready_url)
+    start_run(page, server, "galahad")
+    expect(page.locator(".card-locked")).to_have_count(3)
+    expect(page.locator(".verdict")).to_contain_text("You may cross")
+    expect(page.locator("input[name=name]")).to_have_count(0)
+
+
+def test_revert_step_two_clears_later_steps(page, server):
+    walk_hello(page, server, "bedevere")
+    expect(page.locator(".verdict")).to_be_visible()
+    page.click("#hello-step_02 >> .revert >> nth=0")
+    expect(page.locator("input[name=quest]")).to_be_visible()
+    expect(page.locator(".verdict")).to_have_count(0)
+    data = row(server, "bedevere")
+    assert "step_01" in data and "step_02" not in data and "step_03" not in data
+
+
+def test_finalize_then_unfinalize_keeps_answers(page, server):
+    walk_hello(page, server, "arthur")
+    page.get_by_role("button", name="Finalize").click()
+    expect(page.locator(".finalized")).to_be_visible()
+    expect(page.locator(".revert")).to_have_count(0)
+    assert row(server, "arthur")["finalize"] == {"finalized": True}
+    page.get_by_role("button", name="Unfinalize").click()
+    expect(page.locator(".revert")).to_have_count(3)
+    data = row(server, "arthur")
+    assert "finalize" not in data and data["step_03"] == {"color": "blue"}
