@@ -6,16 +6,13 @@ from loguru import logger
 from starlette.staticfiles import StaticFiles
 
 from . import layout
-from .apps import home, profiles, tasks
+from .apps import discover_apps
 from .config import STATIC_DIR, Config
 from .context import Context, MenuEntry
 from .db import open_db
 from .engine import RunStore
 from .engine.cards import message_card
 from .workflows import discover
-
-APPS = (home, profiles, tasks)
-
 
 def create_app(cfg: Config | None = None) -> FastHTML:
     cfg = cfg or Config()
@@ -59,6 +56,6 @@ def create_app(cfg: Config | None = None) -> FastHTML:
         ctx.workflows[workflow.name] = workflow
         ctx.menu.append(MenuEntry(f"/{workflow.name}", workflow.title, "Workflows", workflow.order, workflow.description))
         workflow.register(rt)
-    for module in APPS:
+    for module in discover_apps():
         module.register(ctx, rt)
     return app

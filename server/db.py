@@ -60,11 +60,10 @@ def open_db(path: Path):
 
 
 def store_get(db, key: str, default: str | None = None) -> str | None:
-    try:
-        return db.t.store[key].value
-    except Exception:
-        return default
+    rows = list(db.query("SELECT value FROM store WHERE key = ?", [key]))
+    return rows[0]["value"] if rows else default
 
 
 def store_set(db, key: str, value: str) -> None:
-    db.t.store.upsert(Store(key=key, value=value), pk="key")
+    db.execute("INSERT INTO store (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value])

@@ -21,6 +21,15 @@ def server(dirs):
     proc.stop()
 
 
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One server for a whole test module, where the tests do not disturb each other."""
+    base = tmp_path_factory.mktemp("shared")
+    proc = ServerProcess(base / "data", base / "downloads").start()
+    yield proc
+    proc.stop()
+
+
 @pytest.fixture(scope="session")
 def browser():
     require(CHROMIUM, "for browser tests (Debian package chromium)")

@@ -53,7 +53,7 @@ def form_card(workflow: str, step, run_id: str, *body, error: str | None = None,
         Form(*fields, error_note(error), Input(type="hidden", name="pipeline_id", value=run_id),
              Button(submit_label, type="submit"),
              hx_post=f"/{workflow}/{step.id}/submit", hx_target=f"#{card_id(workflow, step.id)}",
-             hx_swap="outerHTML", **form_kw),
+             hx_swap="outerHTML", action=f"/{workflow}/{step.id}/submit", method="post", **form_kw),
         cls="card card-form")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import inspect
 from urllib.parse import urlencode
 
-from fasthtml.common import H1, A, Button, Div, Footer, Form, FtResponse, HttpHeader, Input, Label, P, Small
+from fasthtml.common import H1, A, Button, Div, Footer, Form, FtResponse, HttpHeader, Input, Label, P, Redirect, Small
 from starlette.requests import Request
 
 from ..layout import page
@@ -118,7 +118,7 @@ class Workflow:
                 Button("Start / resume", type="submit"), role="group"),
             Small(error, cls="error", role="alert") if error else None,
             hx_post=f"/{self.name}/init", hx_target=f"#{self.name}-body", hx_swap="outerHTML",
-            cls="run-id")
+            action=f"/{self.name}/init", method="post", cls="run-id")
 
     def body(self, run_id: str = "", error: str | None = None, chain=None):
         return Div(self.id_form(run_id, error), Div(chain, id=f"{self.name}-chain", cls="chain"),
@@ -147,16 +147,22 @@ class Workflow:
             last = pipeline_id or store_get(self.ctx.db, self.last_run_key(), "")
             return self.full_page(self.body(last, chain=self.chain_start(run.id) if run else None))
 
+        def landing_url(run_id: str) -> str:
+            return f"/{name}?" + urlencode({"pipeline_id": run_id})
+
         @rt(f"/{name}/init", methods=["post"])
-        def init(pipeline_id: str = ""):
+        def init(req: Request, pipeline_id: str = ""):
+            htmx = bool(req.headers.get("HX-Request"))
             try:
                 run_id = self.clean_id(pipeline_id)
             except Invalid as e:
-                return self.body(pipeline_id[:MAX_ID_LENGTH], error=str(e))
+                body = self.body(pipeline_id[:MAX_ID_LENGTH], error=str(e))
+                return body if htmx else self.full_page(body)
             runs.open(name, run_id)
             store_set(self.ctx.db, self.last_run_key(), run_id)
-            return self.body(run_id, chain=self.chain_start(run_id)), \
-                HttpHeader("HX-Push-Url", f"/{name}?" + urlencode({"pipeline_id": run_id}))
+            if not htmx:  # a plain form post (no JavaScript yet): show the run's page
+                return Redirect(landing_url(run_id))
+            return self.body(run_id, chain=self.chain_start(run_id)), HttpHeader("HX-Push-Url", landing_url(run_id))
 
         @rt(f"/{name}/finalize", methods=["post"])
         def finalize(pipeline_id: str = ""):
@@ -193,27 +199,36 @@ class Workflow:
         @rt(f"/{name}/{{step_id}}/submit", methods=["post"])
         async def submit(req: Request, step_id: str):
             form = dict(await req.form())
-            run = load(str(form.get("pipeline_id", "")))
+            run_id = str(form.get("pipeline_id", ""))
+            run = load(run_id)
             if step_id not in self.by_id:
                 return not_found(self.ctx, f"{self.title} has no step “{step_id}”.", f"/{name}")
+            if not req.headers.get("HX-Request"):
+                # A plain form post (before htmx took over the form): store it, then show the run's page.
+                if run is not None:
+                    await store_answer(run, step_id, form)
+                return Redirect(landing_url(run_id))
             if run is None:
-                return missing_run(str(form.get("pipeline_id", "")))
-            first = run.first_unfinished(self.step_ids)
-            if run.done(step_id) or run.finalized:
-                return self.card(run, step_id)
-            if step_id != first:
+                return missing_run(run_id)
+            if step_id != run.first_unfinished(self.step_ids) and not run.done(step_id) and not run.finalized:
                 # An earlier step is missing: send the user back up the chain to it.
                 return (self.chain_start(run.id), HttpHeader("HX-Retarget", f"#{name}-chain"),
                         HttpHeader("HX-Reswap", "innerHTML"))
+            error = await store_answer(run, step_id, form)
+            return self.card(load(run.id), step_id, error=error)
+
+        async def store_answer(run: Run, step_id: str, form: dict) -> str | None:
+            """Validate and store one step's answer; the error message if it was refused."""
+            if run.done(step_id) or run.finalized or step_id != run.first_unfinished(self.step_ids):
+                return None  # a repeated submit, or one out of order: the state already says what to show
             step = self.by_id[step_id]
             try:
                 value = await _maybe_await(self.submit(step, form, run))
             except Invalid as e:
-                return self.card(run, step_id, error=str(e))
-            runs.set_step(name, run.id, step_id, value)
-            run = load(run.id)
-            self.on_step_done(step, run)
-            return self.card(run, step_id)
+                return str(e)
+            if runs.set_step(name, run.id, step_id, value):
+                self.on_step_done(step, load(run.id))
+            return None
 
         @rt(f"/{name}/{{step_id}}/revert", methods=["post"])
         def revert(step_id: str, pipeline_id: str = ""):
