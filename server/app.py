@@ -40,7 +40,7 @@ def create_app(cfg: Config | None = None) -> FastHTML:
 
     # FastHTML's own app (not fast_app): fast_app adds a catch-all static route serving any file under a folder by
     # extension, which would shadow /download/... routes; a Starlette mount under /static is narrower and safe.
-    app = FastHTML(hdrs=layout.HEAD, default_hdrs=False, title="Pipedeck", on_shutdown=[shutdown],
+    app = FastHTML(hdrs=layout.HEAD_HTML, default_hdrs=False, title="Pipedeck", on_shutdown=[shutdown],
                    exception_handlers={404: error_page, 500: error_page, Exception: error_page},
                    key_fname=str(cfg.data_dir / ".sesskey"), htmlkw={"lang": "en"}, canonical=False)
     app.state.ctx = ctx

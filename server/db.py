@@ -52,6 +52,8 @@ def open_db(path: Path):
     # WAL lets the UI read while a worker writes; the timeout waits out brief locks instead of failing.
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA busy_timeout=5000")
+    # In WAL mode NORMAL survives a killed process intact; only a power cut can drop the last commits.
+    db.execute("PRAGMA synchronous=NORMAL")
     db.create(Pipeline, pk=("workflow", "id"))
     db.create(Store, pk="key")
     db.create(Profile, pk="id")

@@ -1,7 +1,7 @@
 """The page shell: head assets, the menu, the content column and the side panel."""
 from __future__ import annotations
 
-from fasthtml.common import A, Aside, Div, Li, Link, Main, Meta, Nav, Script, Strong, Title, Ul
+from fasthtml.common import A, Aside, Div, Li, Link, Main, Meta, Nav, NotStr, Script, Strong, Title, Ul, to_xml
 
 from .db import store_get, store_set
 
@@ -18,6 +18,8 @@ HEAD = (
     Script(src="/static/vendor/purify.min.js"),
     Script(src="/static/app.js", defer=True),
 )
+# FastHTML deep-copies its head elements on every request; one pre-rendered string copies for free.
+HEAD_HTML = (NotStr("".join(to_xml(h) for h in HEAD)),)
 
 LAST_CHOICE = "menu:last"
 

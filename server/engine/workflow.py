@@ -151,7 +151,7 @@ class Workflow:
             return f"/{name}?" + urlencode({"pipeline_id": run_id})
 
         @rt(f"/{name}/init", methods=["post"])
-        def init(req: Request, pipeline_id: str = ""):
+        async def init(req: Request, pipeline_id: str = ""):
             htmx = bool(req.headers.get("HX-Request"))
             try:
                 run_id = self.clean_id(pipeline_id)
@@ -183,8 +183,9 @@ class Workflow:
             # Every card re-renders, so revert controls appear or vanish together.
             return self.chain_start(run.id)
 
+        # Card routes are async: their SQLite reads take microseconds, and a thread hop would cost more.
         @rt(f"/{name}/{{step_id}}", methods=["get"])
-        def step_card(req: Request, step_id: str, pipeline_id: str = ""):
+        async def step_card(req: Request, step_id: str, pipeline_id: str = ""):
             if step_id not in self.by_id and step_id != FINALIZE:
                 return not_found(self.ctx, f"{self.title} has no step “{step_id}”.", f"/{name}")
             run = load(pipeline_id) or load(store_get(self.ctx.db, self.last_run_key(), ""))
@@ -231,7 +232,7 @@ class Workflow:
             return None
 
         @rt(f"/{name}/{{step_id}}/revert", methods=["post"])
-        def revert(step_id: str, pipeline_id: str = ""):
+        async def revert(step_id: str, pipeline_id: str = ""):
             run = load(pipeline_id)
             if step_id not in self.by_id:
                 return not_found(self.ctx, f"{self.title} has no step “{step_id}”.", f"/{name}")
