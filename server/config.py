@@ -43,7 +43,7 @@ class Config:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     auth: bool = False
     lan: bool = False
-    poll_interval: float = 3.0
+    poll_interval: float = field(default_factory=lambda: float(os.environ.get("PIPEDECK_POLL_INTERVAL", "3")))
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir).resolve()
