@@ -2,23 +2,32 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
-import webbrowser
+import sys
 
 from server.config import Config
+from server.security import BindRefused, check_bind
 
-from .server import AppServer, choose_port
+from . import ollama_service
+from . import launch, launcher
+from .server import choose_port
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="pipedeck", description="Pipedeck: calm, resumable data workflows.")
-    p.add_argument("command", nargs="?", default="window", choices=["window", "serve"],
-                   help="window (default): open the app; serve: run the server only")
+    p.add_argument("command", nargs="?", default="window",
+                   choices=["window", "serve", "install-launcher", "uninstall-launcher"],
+                   help="window (default): open the app; serve: run the server only; install-launcher / "
+                        "uninstall-launcher: add or remove Pipedeck in the desktop's applications menu")
     p.add_argument("--port", type=int, default=None, help="port to serve on (default 5001 when free)")
     p.add_argument("--data-dir", default=None, help="where the database lives (env PIPEDECK_DATA_DIR)")
     p.add_argument("--downloads-dir", default=None, help="where workflows write files (env PIPEDECK_DOWNLOADS_DIR)")
     p.add_argument("--browser", action="store_true", help="open in the default browser instead of a window")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; others need --lan)")
+    p.add_argument("--lan", action="store_true", help="allow other machines (with --host 0.0.0.0 or a LAN address); "
+                   "every client then needs the launch secret")
+    p.add_argument("--lan-name", action="append", default=[], metavar="NAME",
+                   help="an extra name or address LAN clients use for this machine (repeatable)")
+    p.add_argument("--no-auth", action="store_true", help="FOR TESTS ONLY: drop the launch secret")
     return p.parse_args(argv)
 
 
@@ -28,28 +37,30 @@ def make_config(args) -> Config:
         kw["data_dir"] = args.data_dir
     if args.downloads_dir:
         kw["downloads_dir"] = args.downloads_dir
-    cfg = Config(**kw)
+    cfg = Config(**kw, host=args.host, lan=args.lan, lan_names=tuple(args.lan_name), auth=not args.no_auth)
+    try:
+        check_bind(cfg)
+    except BindRefused as exc:
+        raise SystemExit(f"pipedeck: {exc}") from None
+    if not cfg.auth:
+        print("WARNING: --no-auth is FOR TESTS ONLY. Any program or web page on this machine can drive Pipedeck "
+              "and read its data.", file=sys.stderr, flush=True)
     cfg.port = choose_port(cfg, args.port)
     return cfg
 
 
-def serve(cfg: Config, open_browser: bool = False) -> int:
-    server = AppServer(cfg)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    server.start()
-    print(f"Pipedeck ready: {cfg.bootstrap_url}", flush=True)
-    if open_browser:
-        webbrowser.open(cfg.bootstrap_url)
-    stop.wait()
-    server.stop()
-    return 0
+def choose_mode(args) -> str:
+    """serve, browser or window (the launch falls back to the browser when the window toolkit cannot start)."""
+    if args.command == "serve":
+        return "serve"
+    return "browser" if args.browser else "window"
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.command in ("install-launcher", "uninstall-launcher"):
+        return launcher.main(args.command)
     cfg = make_config(args)
-    if args.command == "serve":
-        return serve(cfg)
-    return serve(cfg, open_browser=True)
+    mode = choose_mode(args)
+    with ollama_service.maybe_start(cfg):  # the Nix launcher's pinned Ollama, when none answers
+        return launch.run(cfg, mode)

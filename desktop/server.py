@@ -9,7 +9,6 @@ import urllib.request
 import uvicorn
 from loguru import logger
 
-from server.app import create_app
 from server.config import Config
 
 
@@ -40,6 +39,9 @@ class AppServer:
 
     def __init__(self, cfg: Config):
         self.cfg = cfg
+        # Imported here, not at the top: the window starts its toolkit while this thread imports the app.
+        from server.app import create_app
+
         self.app = create_app(cfg)
         config = uvicorn.Config(self.app, host=cfg.host, port=cfg.port, log_level="warning",
                                 timeout_graceful_shutdown=3, lifespan="on", ws="websockets-sansio")

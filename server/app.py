@@ -1,34 +1,54 @@
 """Builds the FastHTML app: database, engine, workflows, apps and static assets, for one Config."""
 from __future__ import annotations
 
-from fasthtml.common import A, FastHTML, FtResponse, P
+import asyncio
+import os
+
+from fasthtml.common import A, FastHTML, FtResponse, P, to_xml
+from fastlite import NotFoundError
 from loguru import logger
+from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
-from . import layout
+from . import layout, recovery
 from .apps import discover_apps
 from .config import STATIC_DIR, Config
 from .context import Context, MenuEntry
-from .db import open_db
 from .engine import RunStore
 from .engine.cards import message_card
+from .files import NO_SPACE, storage_problem
+from .security import SecurityMiddleware
 from .workflows import discover
 
 def create_app(cfg: Config | None = None) -> FastHTML:
     cfg = cfg or Config()
     cfg.ensure_dirs()
-    db = open_db(cfg.db_path)
+    db = recovery.open_or_recover(cfg.db_path)
     ctx = Context(cfg=cfg, db=db, runs=RunStore(db))
 
     async def shutdown():
         # Background work (export polling, LLM streams) stops here and resumes from the run's state next start.
-        for task in list(ctx.background):
+        tasks = list(ctx.background)
+        for task in tasks:
             task.cancel()
-        db.conn.close()
+        if tasks:  # let cancelled work save its state (an interrupted chat answer) before the database closes
+            await asyncio.wait(tasks, timeout=3)
+        db.close()  # every thread's connection
 
     def error_page(req, exc):
-        status = getattr(exc, "status_code", 500)
-        if status == 404:
+        if req.scope["type"] == "websocket":
+            raise exc  # a socket has no page to show; the server closes it (1011) as before
+        # A record id that does not exist (never did, another tab deleted it, or beyond SQLite's 64-bit range)
+        # is "not found", not a crash.
+        status = 404 if isinstance(exc, (NotFoundError, OverflowError)) else getattr(exc, "status_code", 500)
+        if problem := storage_problem(exc):
+            logger.warning("could not write while serving {}: {}", req.url.path, exc)
+            card = message_card("Could not save", problem, cls="card-error")
+            status = 507 if exc.errno in NO_SPACE else 403
+            # Scripts (fetch, htmx) put the answer into the page: they get the card alone, a navigation the full page.
+            if req.headers.get("sec-fetch-mode") != "navigate" and "text/html" not in req.headers.get("accept", ""):
+                return HTMLResponse(to_xml(card), status_code=status)
+        elif status == 404:
             card = message_card("Not found", "There is nothing at this address.", A("Go home", href="/"), cls="card-error")
         else:
             logger.opt(exception=exc).error("error serving {}", req.url.path)
@@ -41,9 +61,13 @@ def create_app(cfg: Config | None = None) -> FastHTML:
     # FastHTML's own app (not fast_app): fast_app adds a catch-all static route serving any file under a folder by
     # extension, which would shadow /download/... routes; a Starlette mount under /static is narrower and safe.
     app = FastHTML(hdrs=layout.HEAD_HTML, default_hdrs=False, title="Pipedeck", on_shutdown=[shutdown],
-                   exception_handlers={404: error_page, 500: error_page, Exception: error_page},
+                   exception_handlers={404: error_page, 500: error_page, NotFoundError: error_page,
+                                       OverflowError: error_page, OSError: error_page, Exception: error_page},
                    key_fname=str(cfg.data_dir / ".sesskey"), htmlkw={"lang": "en"}, canonical=False)
     app.state.ctx = ctx
+    # Host, Origin and launch-secret checks in front of every route, WebSockets included.
+    app.add_middleware(SecurityMiddleware, cfg=cfg)
+    os.chmod(cfg.data_dir / ".sesskey", 0o600)  # FastHTML writes its session key with the default umask
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     rt = app.route
 
@@ -58,4 +82,5 @@ def create_app(cfg: Config | None = None) -> FastHTML:
         workflow.register(rt)
     for module in discover_apps():
         module.register(ctx, rt)
+    recovery.register(ctx, rt)
     return app

@@ -41,8 +41,11 @@ class Config:
     ollama_host: str = field(default_factory=lambda: os.environ.get("OLLAMA_HOST", "http://127.0.0.1:11434"))
     # A fresh secret each launch: the window's bootstrap URL carries it, strangers cannot guess it.
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    auth: bool = False
+    # On by default: only a browser that opened the bootstrap URL may drive the app (`--no-auth` is for tests only).
+    auth: bool = True
     lan: bool = False
+    # Extra names or addresses LAN clients use for this machine (--lan-name), besides its hostname and interfaces.
+    lan_names: tuple = ()
     poll_interval: float = field(default_factory=lambda: float(os.environ.get("PIPEDECK_POLL_INTERVAL", "3")))
 
     def __post_init__(self):
@@ -58,6 +61,7 @@ class Config:
     @property
     def base_url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host  # an IPv6 address needs brackets in a URL
         return f"http://{host}:{self.port}"
 
     @property

@@ -1,6 +1,7 @@
 """Files the app writes and serves: atomic writes, and paths that cannot escape their folder."""
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from contextlib import contextmanager
@@ -39,8 +40,10 @@ def atomic_path(final: Path, mode: int = 0o600):
         yield tmp
         os.chmod(tmp, mode)
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(final)  # a failed write() names no file; the user needs to know which one
         raise
 
 
@@ -50,6 +53,23 @@ def atomic_write(final: Path, data: bytes | str, mode: int = 0o600) -> None:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
+
+
+# Errors that come from the disk or folder, not from the app: the user can fix them, so they are told plainly.
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """A plain sentence for a write that failed because of the disk or folder, or None for any other error."""
+    if not isinstance(exc, OSError) or exc.errno not in NO_SPACE | NOT_WRITABLE:
+        return None
+    where = f" ({Path(exc.filename).parent})" if exc.filename else ""
+    if exc.errno in NO_SPACE:
+        return (f"The disk is full{where}, so the file could not be written. Nothing half-written was left behind; "
+                "free some space and try again.")
+    return (f"The folder is read-only{where}, so the file could not be written. Nothing was changed; make the folder "
+            "writable (or choose another downloads folder) and try again.")
 
 
 def remove_stale_parts(folder: Path) -> int:

@@ -17,6 +17,7 @@ HEAD = (
     Script(src="/static/vendor/marked.min.js"),
     Script(src="/static/vendor/purify.min.js"),
     Script(src="/static/app.js", defer=True),
+    Script(src="/static/chat.js", defer=True),
 )
 # FastHTML deep-copies its head elements on every request; one pre-rendered string copies for free.
 HEAD_HTML = (NotStr("".join(to_xml(h) for h in HEAD)),)

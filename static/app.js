@@ -11,3 +11,43 @@ htmx.onLoad(function (root) {
     });
   });
 });
+
+// Links and files in the native window (pywebview sets window.pywebview): a webview neither leaves the app for
+// other websites nor downloads like a browser, so those go to the system's browser and a native Save-as dialog.
+(function () {
+  function desktop() { return window.pywebview && window.pywebview.api; }
+  function note(el, text) {
+    var n = el.nextElementSibling && el.nextElementSibling.classList.contains("file-note") ? el.nextElementSibling : null;
+    if (!text) { if (n) n.remove(); return; }
+    if (!n) { n = document.createElement("small"); n.className = "file-note"; n.setAttribute("role", "status"); el.after(n); }
+    n.textContent = text;
+  }
+  document.addEventListener("click", function (ev) {
+    if (ev.defaultPrevented || ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey) return;
+    var a = ev.target.closest && ev.target.closest("a[href]");
+    var api = desktop();
+    if (!a || !api) return;
+    var url = new URL(a.getAttribute("href"), location.href);
+    if (url.origin !== location.origin && /^(https?|mailto):$/.test(url.protocol)) {
+      ev.preventDefault();
+      api.open_external(url.href);
+    } else if (a.hasAttribute("download") && url.origin === location.origin) {
+      ev.preventDefault();
+      api.save_as(url.pathname + url.search, a.getAttribute("download") || "").then(function (r) {
+        note(a, r && r.saved ? "Saved to " + r.path : (r && r.error) || "");
+      });
+    }
+  });
+  // "Open folder" buttons: the server opens the folder in the file manager (window and browser alike).
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("[data-open-folder]");
+    if (!b) return;
+    ev.preventDefault();
+    var body = new FormData();
+    body.append("path", b.getAttribute("data-open-folder"));
+    fetch("/open-folder", { method: "POST", body: body })
+      .then(function (r) { return r.ok ? "" : r.text(); })
+      .catch(function () { return "Pipedeck is not answering."; })
+      .then(function (msg) { note(b, msg); });
+  });
+})();

@@ -11,3 +11,5 @@ pack @picocss/pico@2.1.1   css/pico.min.css        pico.min.css
 pack sortablejs@1.15.7     Sortable.min.js         Sortable.min.js
 pack marked@18.2.1         lib/marked.umd.js       marked.min.js
 pack dompurify@3.4.18      dist/purify.min.js      purify.min.js
+# Link-graph viewer only (loaded by the /graph page, not the global head). 1.x is CC-BY-NC; 2.x is MIT.
+pack @cosmos.gl/graph@2.6.4 dist/index.min.js      cosmos.min.js

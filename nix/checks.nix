@@ -1,0 +1,44 @@
+# `nix flake check`: the test suite inside the build sandbox. No network: Botify and Ollama are the fakes in
+# tests/fakes on loopback; the window test starts its own Xvfb. The flake's evaluation tests (marker "nix")
+# need nix itself, which the sandbox does not have: .ci/run runs them.
+{ lib, stdenv, callPackage, desktop-file-utils, chromium, xorg, xdotool, imagemagick, makeFontsConf
+, dejavu_fonts, src }:
+let
+  python = callPackage ./python.nix { withTests = true; };
+  linux = stdenv.hostPlatform.isLinux;
+in
+stdenv.mkDerivation {
+  pname = "pipedeck-tests";
+  version = "0";
+  inherit src;
+  nativeBuildInputs = [ python desktop-file-utils ]
+    ++ lib.optionals linux [ chromium xorg.xorgserver xdotool imagemagick ];
+  dontConfigure = true;
+  dontBuild = true;
+  doCheck = true;
+  # The tests' servers listen on 127.0.0.1; macOS' sandbox allows that only when asked.
+  __darwinAllowLocalNetworking = true;
+  env = {
+    PIPEDECK_PYTHON = "${python}/bin/python";
+    # The sandbox has no system fonts; the window and browser screenshots need some.
+    FONTCONFIG_FILE = "${makeFontsConf { fontDirectories = [ dejavu_fonts ]; }}";
+  } // lib.optionalAttrs linux {
+    PIPEDECK_CHROMIUM = "${chromium}/bin/chromium";
+    # As in .ci/run: a missing tool fails the check instead of skipping (Linux has them all).
+    CI = "true";
+    # Chromium's own sandbox (inside Qt WebEngine) cannot start inside the build sandbox.
+    QTWEBENGINE_DISABLE_SANDBOX = "1";
+  };
+  checkPhase = ''
+    runHook preCheck
+    export HOME=$TMPDIR XDG_DATA_HOME=$TMPDIR/xdg-data XDG_RUNTIME_DIR=$TMPDIR/xdg-runtime
+    mkdir -p $XDG_RUNTIME_DIR && chmod 700 $XDG_RUNTIME_DIR
+    $PIPEDECK_PYTHON -m pytest -q -p no:cacheprovider -m "not nix" tests
+    runHook postCheck
+  '';
+  installPhase = ''
+    runHook preInstall
+    echo "tests passed" > $out
+    runHook postInstall
+  '';
+}

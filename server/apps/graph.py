@@ -1,0 +1,178 @@
+"""Link graphs: the list of every graph on disk and the in-app WebGL viewer (data streamed as typed arrays)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+from fasthtml.common import H1, Code, P, Small
+from loguru import logger
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from ..context import MenuEntry
+from ..engine.workflow import not_found
+from ..files import UnsafePath, atomic_write
+from ..graph import views
+from ..graph.catalog import FOLDER, graph_files, list_graphs, viewer_url
+from ..graph.convert import GraphFiles, cached_header, convert, signature
+from ..graph.nodes import column_bytes, node_details, node_table, search
+from ..layout import page
+
+ORDER = 30
+ARRAYS = ("links", "positions", "inbound")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MAX_PNG = 64 << 20
+BINARY = {"Content-Type": "application/octet-stream", "Cache-Control": "no-cache"}
+
+
+class Conversions:
+    """One worker-thread conversion per graph at a time; a failure is remembered until the CSV changes."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.running: dict[Path, asyncio.Task] = {}
+        self.failed: dict[Path, tuple[dict, str]] = {}
+
+    def failure(self, files: GraphFiles) -> str | None:
+        sig, message = self.failed.get(files.links, (None, None))
+        return message if sig == signature(files) else None
+
+    def start(self, files: GraphFiles) -> None:
+        if files.links in self.running:
+            return
+        self.failed.pop(files.links, None)
+        task = self.ctx.spawn(self._run(files))
+        self.running[files.links] = task
+
+    async def _run(self, files: GraphFiles) -> None:
+        sig = signature(files)
+        try:
+            header = await asyncio.to_thread(convert, files)
+            logger.info("graph {} converted: {} nodes, {} edges in {}s", files.links.name, header["nodes"],
+                        header["edges"], header["seconds"])
+        except Exception as e:
+            logger.opt(exception=e).warning("graph {} could not be converted", files.links.name)
+            self.failed[files.links] = (sig, f"Reading {files.links.name} failed: {e}")
+        finally:
+            self.running.pop(files.links, None)
+
+
+def save_image(files: GraphFiles, image: bytes) -> Path:
+    """Beside the CSVs, named for the graph and the moment; a second save in the same second gets a suffix."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target, n = files.links.with_name(f"{files.stem}_graph_{stamp}.png"), 1
+    while target.exists():
+        n += 1
+        target = files.links.with_name(f"{files.stem}_graph_{stamp}-{n}.png")
+    atomic_write(target, image, 0o644)
+    return target
+
+
+def register(ctx, rt):
+    ctx.menu.append(MenuEntry("/graph", "Link graphs", "Apps", ORDER, "Every downloaded link graph, drawn in the app."))
+    conversions = Conversions(ctx)
+    downloads = ctx.cfg.downloads_dir
+
+    def locate(org: str, project: str, slug: str) -> GraphFiles | None:
+        try:
+            files = graph_files(downloads, org, project, slug)
+        except UnsafePath:
+            return None
+        return files if files.links.is_file() else None
+
+    def missing(org: str, project: str, slug: str):
+        return not_found(ctx, f"There is no link graph “{project} · {slug}” of {org} in the downloads folder. "
+                              "The list shows every graph on disk.", "/graph")
+
+    def render_viewer(org: str, project: str, slug: str, files: GraphFiles, header: dict):
+        table = node_table(files, header) if header["nodes"] else None
+        return views.viewer(viewer_url(org, project, slug), header, table, files.links.name, files.meta.name)
+
+    async def body(org: str, project: str, slug: str, files: GraphFiles):
+        """The viewer when the cache is ready, else the converting card (starting the conversion) or the error."""
+        header = await asyncio.to_thread(cached_header, files)
+        if header is not None:
+            return await asyncio.to_thread(render_viewer, org, project, slug, files, header)
+        if message := conversions.failure(files):
+            return views.failed_card(message)
+        conversions.start(files)
+        return views.converting_card(viewer_url(org, project, slug))
+
+    @rt("/graph", methods=["get"])
+    def index():
+        hint = f"{downloads / FOLDER}"
+        return page(ctx, "Link graphs", H1("Link graphs"),
+                    P("Every link graph in the downloads folder. Open one to see it drawn; nothing leaves this "
+                      "machine.", cls="lead"),
+                    views.graph_list(list_graphs(downloads), hint), current="/graph")
+
+    @rt("/graph/{org}/{project}/{slug}", methods=["get"])
+    async def viewer(org: str, project: str, slug: str):
+        files = locate(org, project, slug)
+        if files is None:
+            return missing(org, project, slug)
+        content = await body(org, project, slug, files)
+        return page(ctx, f"{project} · {slug}", views.viewer_title(org, project, slug), content,
+                    views.help_details(), *views.ASSETS, current="/graph")
+
+    @rt("/graph/{org}/{project}/{slug}/status", methods=["get"])
+    async def status(org: str, project: str, slug: str):
+        files = locate(org, project, slug)
+        if files is None:
+            return views.failed_card("The links file is no longer in the downloads folder.")
+        return await body(org, project, slug, files)
+
+    def ready(org: str, project: str, slug: str) -> tuple[GraphFiles, dict] | None:
+        files = locate(org, project, slug)
+        header = cached_header(files) if files else None
+        return (files, header) if header else None
+
+    @rt("/graph/{org}/{project}/{slug}/data/{name}", methods=["get"])
+    def data(org: str, project: str, slug: str, name: str):
+        found = ready(org, project, slug)
+        if found is None or name not in ARRAYS:
+            return Response("not found", status_code=404)
+        return FileResponse(found[0].array(name), headers=BINARY)
+
+    def column_data(org: str, project: str, slug: str, name: str) -> bytes | None:
+        found = ready(org, project, slug)
+        kinds = {c["name"]: c["kind"] for c in found[1]["columns"]} if found else {}
+        return column_bytes(node_table(*found), name, kinds[name]) if name in kinds else None
+
+    @rt("/graph/{org}/{project}/{slug}/column/{name}", methods=["get"])
+    async def column(org: str, project: str, slug: str, name: str):
+        data = await asyncio.to_thread(column_data, org, project, slug, name)
+        return Response("not found", status_code=404) if data is None else Response(data, headers=BINARY)
+
+    def search_nodes(org: str, project: str, slug: str, q: str) -> list | None:
+        found = ready(org, project, slug)
+        return search(node_table(*found), q[:2000]) if found else None
+
+    @rt("/graph/{org}/{project}/{slug}/search", methods=["get"])
+    async def find(org: str, project: str, slug: str, q: str = ""):
+        hits = await asyncio.to_thread(search_nodes, org, project, slug, q)
+        return JSONResponse([], status_code=404) if hits is None else JSONResponse(hits)
+
+    @rt("/graph/{org}/{project}/{slug}/node/{index}", methods=["get"])
+    def node(org: str, project: str, slug: str, index: int):
+        found = ready(org, project, slug)
+        details = node_details(node_table(*found), index) if found else None
+        if details is None:
+            return Response("not found", status_code=404)
+        return views.node_card(details, index)
+
+    @rt("/graph/{org}/{project}/{slug}/png", methods=["post"])
+    async def save_png(req: Request, org: str, project: str, slug: str):
+        files = locate(org, project, slug)
+        if files is None:
+            return Response("No such graph.", status_code=404)
+        refused = Small("That was not a PNG image of a sensible size; nothing was saved.", cls="error")
+        if int(req.headers.get("content-length") or 0) > MAX_PNG:
+            return refused
+        image = await req.body()
+        if not image.startswith(PNG_MAGIC) or len(image) > MAX_PNG:
+            return refused
+        target = await asyncio.to_thread(save_image, files, image)
+        shown = target.relative_to(downloads)
+        return Small("Saved ", Code(str(shown)), " in the downloads folder.", cls="saved", data_path=str(shown))

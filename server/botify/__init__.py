@@ -1,0 +1,1 @@
+"""Botify: the API client, the token, project URLs and the export files of the link-graph workflow."""

@@ -1,0 +1,93 @@
+"""Pieces of the Botify screens: the connect form, file lists with download and graph links, job progress."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fasthtml.common import (A, Button, Div, Form, Input, Label, Li, P, Small, Span, Strong, Table, Tbody, Td,
+                             Th, Thead, Tr, Ul)
+
+from .export import local_label
+
+TOKEN_HELP = ("Your API token is in your Botify profile settings, https://app.botify.com/account, under "
+              "“API Auth Token”. No such section there means the API is not enabled for your account yet.")
+
+
+def connect_form(error: str | None = None, pipeline_id: str = "", step: str = "", target: str = "#botify-connect"):
+    """Paste a token; `pipeline_id` set means the form sits in a workflow card (`step`), which then carries on."""
+    return Form(
+        P(TOKEN_HELP, cls="hint"),
+        Label("Botify API token", fr="botify-token"),
+        Div(Input(type="password", name="token", id="botify-token", required=True, autocomplete="off",
+                  aria_invalid="true" if error else None),
+            Button("Connect", type="submit"), role="group"),
+        Small(error, cls="error", role="alert") if error else None,
+        Input(type="hidden", name="pipeline_id", value=pipeline_id) if pipeline_id else None,
+        Input(type="hidden", name="step", value=step) if step else None,
+        hx_post="/botify/connect", hx_target=target, hx_swap="outerHTML", action="/botify/connect", method="post",
+        cls="botify-connect-form")
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"
+
+
+def download_url(org: str, project: str, name: str) -> str:
+    return f"/download/{quote(org)}/{quote(project)}/{quote(name)}"
+
+
+def graph_url(org: str, project: str, slug: str) -> str:
+    return f"/graph/{quote(org)}/{quote(project)}/{quote(slug)}"
+
+
+def file_links(org: str, project: str, slug: str, kinds: dict):
+    """Download links for the files of one analysis, and the graph view when the links file exists."""
+    links = [A(f"Download {kind}", href=download_url(org, project, path.name), download=path.name, cls="download")
+             for kind, path in sorted(kinds.items())]
+    if "links" in kinds:
+        links.append(A("View graph", href=graph_url(org, project, slug), cls="view-graph"))
+    return Span(*links, cls="file-links")
+
+
+def existing_downloads(org: str, project: str, local: dict):
+    if not local:
+        return P("Nothing downloaded for this project yet.", cls="existing none")
+    items = [Li(Strong(slug), " — ", local_label(kinds), " ", file_links(org, project, slug, kinds))
+             for slug, kinds in sorted(local.items(), reverse=True)]
+    return Div(Small("Already downloaded for this project:"), Ul(*items), cls="existing")
+
+
+def open_folder_button(org: str, project: str):
+    return Button("Open folder", type="button", cls="outline secondary", data_open_folder=f"link-graph/{org}/{project}")
+
+
+def files_table(org: str, project: str, slug: str, files: dict):
+    """The final card's files: name, rows, size and a download link each, then the graph and the folder."""
+    rows = [Tr(Td(kind), Td(A(info["name"], href=download_url(org, project, info["name"]), download=info["name"])),
+               Td(f"{info['rows']:,}", cls="rows"), Td(human_size(info["bytes"]), cls="size"))
+            for kind, info in files.items()]
+    return Div(Table(Thead(Tr(Th("File"), Th("Name"), Th("Rows"), Th("Size"))), Tbody(*rows), cls="export-files"),
+               Div(A("View graph", href=graph_url(org, project, slug), role="button", cls="view-graph"),
+                   open_folder_button(org, project), cls="actions"))
+
+
+def job_line(kind: str, entry: dict, live: dict):
+    """One export job's state: waiting on Botify, downloading (with bytes), saved, or failed."""
+    if entry.get("file"):
+        info = entry["file"]
+        return Li(Strong(kind), f": saved {info['name']} — {info['rows']:,} rows, {human_size(info['bytes'])}",
+                  cls="job saved")
+    if entry.get("failed"):
+        return Li(Strong(kind), ": ", entry["failed"], cls="job failed")
+    status = live.get("status") or "waiting for Botify"
+    if status == "DOWNLOADING":
+        got, total = live.get("received", 0), live.get("total")
+        share = f" of {human_size(total)} ({100 * got / total:.0f} %)" if total else ""
+        return Li(Strong(kind), f": downloading {human_size(got)}{share}", cls="job downloading", aria_busy="true")
+    polls = live.get("polls", 0)
+    return Li(Strong(kind), f": {status}" + (f" (checked {polls}×)" if polls else ""), cls="job waiting",
+              aria_busy="true")

@@ -1,0 +1,55 @@
+"""Arrow ↔ numpy through the raw buffers.
+
+pyarrow's own `to_numpy`, `pa.array` and Python scalars import pandas on first use (seconds on a cold start,
+and the desktop app otherwise never loads it); these helpers read and build the buffers directly instead."""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+
+def _valid(arr: pa.Array) -> np.ndarray:
+    bits = np.frombuffer(arr.buffers()[0], np.uint8)
+    return np.unpackbits(bits, bitorder="little")[arr.offset:arr.offset + len(arr)].astype(bool)
+
+
+def valid_mask(arr: pa.Array) -> np.ndarray:
+    """True where a value is present."""
+    return _valid(arr) if arr.null_count else np.ones(len(arr), bool)
+
+
+def numpy_of(arr: pa.Array, dtype, fill=None) -> np.ndarray:
+    """A fixed-width array's values (a copy); nulls become `fill`."""
+    dtype = np.dtype(dtype)
+    data = arr.buffers()[1]
+    values = (np.frombuffer(data, dtype, count=len(arr), offset=arr.offset * dtype.itemsize).copy()
+              if len(arr) else np.empty(0, dtype))
+    if arr.null_count:
+        values[~_valid(arr)] = fill
+    return values
+
+
+def arrow_of(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """A numpy array as an Arrow array (nulls where `valid` is False)."""
+    values = np.ascontiguousarray(values)
+    nulls = None if valid is None or valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    data = np.packbits(values, bitorder="little") if values.dtype == bool else values  # Arrow booleans are bits
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [nulls, pa.py_buffer(data)],
+                                 null_count=-1 if nulls is not None else 0)
+
+
+def strings_of(texts: list[str | None]) -> pa.Array:
+    """Python strings (or None) as an Arrow string array."""
+    encoded = [(t or "").encode() for t in texts]
+    offsets = np.zeros(len(encoded) + 1, np.int32)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    valid = np.array([t is not None for t in texts], bool)
+    nulls = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    buffers = [nulls, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(pa.string(), len(encoded), buffers, null_count=-1 if nulls is not None else 0)
+
+
+def byte_lengths(arr: pa.Array) -> np.ndarray:
+    """Each binary/string value's length in bytes (0 for null)."""
+    offsets = np.frombuffer(arr.buffers()[1], np.int32, count=len(arr) + 1, offset=arr.offset * 4)
+    return np.diff(offsets)

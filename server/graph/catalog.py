@@ -1,0 +1,56 @@
+"""Every link graph on disk: `downloads/link-graph/{org}/{project}/{project}_{slug}_links.csv`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from ..files import inside
+from .convert import GraphFiles
+
+FOLDER = "link-graph"
+
+
+@dataclass(frozen=True)
+class GraphEntry:
+    org: str
+    project: str
+    slug: str
+    files: GraphFiles
+    size: int
+    modified: float
+
+    @property
+    def url(self) -> str:
+        return viewer_url(self.org, self.project, self.slug)
+
+    @property
+    def has_meta(self) -> bool:
+        return self.files.meta.exists()
+
+
+def viewer_url(org: str, project: str, slug: str) -> str:
+    """The viewer's address for one graph (what the link-graph workflow links to)."""
+    return "/graph/" + "/".join(quote(p, safe="") for p in (org, project, slug))
+
+
+def graph_files(downloads: Path, org: str, project: str, slug: str) -> GraphFiles:
+    """The files for a graph named in a URL; raises files.UnsafePath if a part would leave the downloads folder."""
+    return GraphFiles(inside(downloads, FOLDER, org, project, f"{project}_{slug}_links.csv"))
+
+
+def list_graphs(downloads: Path) -> list[GraphEntry]:
+    """Newest first."""
+    root = Path(downloads) / FOLDER
+    found = []
+    for links in root.glob("*/*/*_links.csv") if root.is_dir() else ():
+        org, project = links.parent.parent.name, links.parent.name
+        prefix = f"{project}_"
+        if not links.name.startswith(prefix) or links.name.startswith("."):
+            continue
+        slug = links.name[len(prefix):-len("_links.csv")]
+        if not slug:
+            continue
+        st = links.stat()
+        found.append(GraphEntry(org, project, slug, GraphFiles(links), st.st_size, st.st_mtime))
+    return sorted(found, key=lambda e: (-e.modified, e.org, e.project, e.slug))

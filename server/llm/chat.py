@@ -1,0 +1,58 @@
+"""The conversation in SQLite: every message with its role and whether its answer finished."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..engine.pipeline import now
+
+DONE, STREAMING, INTERRUPTED = "done", "streaming", "interrupted"
+HISTORY_LIMIT = 200
+CONTEXT_LIMIT = 20  # messages sent back to the model: enough for a conversation, small enough for a 0.5B model
+
+
+@dataclass
+class ChatMessage:
+    id: int
+    role: str  # user, assistant, narration (what a workflow is doing), tool (an action taken), error
+    content: str
+    status: str
+    created: str
+
+
+class ChatStore:
+    def __init__(self, db):
+        self.db = db
+        self.table = db.create(ChatMessage, pk="id")
+        self.live: dict[int, list[str]] = {}  # parts of answers still streaming, newer than the last save
+        # A process that died mid-answer left rows 'streaming': they will never finish.
+        db.execute("UPDATE chat_message SET status = ? WHERE status = ?", [INTERRUPTED, STREAMING])
+
+    def add(self, role: str, content: str, status: str = DONE) -> ChatMessage:
+        return self.table.insert(ChatMessage(id=None, role=role, content=content, status=status, created=now()))
+
+    def save(self, mid: int, content: str, status: str | None = None) -> ChatMessage:
+        changes = {"content": content} | ({"status": status} if status else {})
+        if status and status != STREAMING:
+            self.live.pop(mid, None)
+        return self.table.update(id=mid, **changes)
+
+    def delete(self, mid: int) -> None:
+        self.live.pop(mid, None)
+        self.table.delete(mid)
+
+    def history(self, limit: int = HISTORY_LIMIT) -> list[ChatMessage]:
+        rows = self.table(order_by="id DESC", limit=limit)
+        for m in rows:
+            if m.id in self.live:
+                m.content = "".join(self.live[m.id])
+        return rows[::-1]
+
+    def clear(self) -> None:
+        self.live.clear()
+        self.db.execute("DELETE FROM chat_message")
+
+    def context(self) -> list[dict]:
+        """The recent user and assistant turns, as Ollama's chat API takes them."""
+        rows = self.table(where="role IN ('user', 'assistant') AND content != ''", order_by="id DESC",
+                          limit=CONTEXT_LIMIT)
+        return [{"role": m.role, "content": m.content} for m in rows[::-1]]

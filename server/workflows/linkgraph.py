@@ -1,0 +1,283 @@
+"""Link graph (Botify): a crawl's internal links and page metadata as two CSV files, resumable card by card.
+
+Steps: pick an analysis, find the optimal depth (live), choose fields and start both export jobs, then follow
+the jobs and download each file. Botify calls live in server/botify; this file says what each card shows."""
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from fasthtml.common import (A, Article, Button, Div, Fieldset, Footer, Header, Input, Label, Legend, Li, Option, P,
+                             Select, Small, Span, Strong, Ul)
+
+from ..botify.client import BotifyError
+from ..botify.export import (KINDS, SLUG, analysis_date, local_files, local_label, offered_fields, ordered_fields)
+from ..botify.jobs import ANALYSIS, DEPTH, EXPORT, FIELDS, JOBS, LinkGraphJobs
+from ..botify.projects import clean_project_url, project_url, read_candidates
+from ..botify.token import load_token
+from ..botify.ui import connect_form, existing_downloads, file_links, files_table, job_line
+from ..engine import Invalid, Step, Workflow
+from ..engine.cards import card_id, error_note, form_card, run_vals, step_url
+
+
+class LinkGraph(Workflow):
+    name = "linkgraph"
+    title = "Link graph (Botify)"
+    description = "Export a crawl's internal link graph and page metadata from Botify as two CSV files."
+    order = 30
+    id_label = "Botify project URL"
+    id_placeholder = "https://app.botify.com/your-org/your-project/"
+    steps = [
+        Step(ANALYSIS, "Analysis", field="slug"),
+        Step(DEPTH, "Optimal depth", field="depth"),
+        Step(FIELDS, "Fields", field="fields"),
+        Step(EXPORT, "Export", field="export"),
+    ]
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.jobs = LinkGraphJobs(ctx, self.name)
+        self.analyses: dict[str, list[dict]] = {}  # the last list fetched per run, to check a submitted pick
+
+    # The run id is the cleaned project URL.
+
+    def clean_id(self, raw: str) -> str:
+        org, project, url = clean_project_url(raw)
+        self.ctx.narrate(f"Botify project {org}/{project}.")
+        return url
+
+    def body(self, run_id: str = "", error: str | None = None, chain=None):
+        return Div(self.id_form(run_id, error), self.candidates_picker(),
+                   Div(chain, id=f"{self.name}-chain", cls="chain"), id=f"{self.name}-body")
+
+    def candidates_picker(self):
+        orgs = read_candidates(self.ctx.cfg.data_dir)
+        if not orgs:
+            return None
+        return Div(Select(Option("Organisation…", value="", selected=True, disabled=True),
+                          *[Option(org, value=org) for org in orgs], name="org", aria_label="Organisation",
+                          hx_get=f"/{self.name}/id/projects", hx_target=f"#{self.name}-projects"),
+                   Div(id=f"{self.name}-projects"), cls="candidates", role="group")
+
+    def where(self, run):
+        org, project, _ = clean_project_url(run.id)
+        return org, project
+
+    # Cards.
+
+    def form(self, step: Step, run, error: str | None = None):
+        if not load_token(self.ctx.cfg.data_dir) and not run.done(FIELDS):
+            return Article(Header("Connect to Botify"), connect_form(
+                pipeline_id=run.id, step=step.id, target=f"#{card_id(self.name, step.id)}"), cls="card card-form")
+        return {ANALYSIS: self.analysis_form, DEPTH: self.depth_card, FIELDS: self.fields_form,
+                EXPORT: self.export_card}[step.id](step, run, error)
+
+    def analysis_form(self, step, run, error):
+        org, project = self.where(run)
+        picker = Div(P("Asking Botify for this project's analyses…", aria_busy="true"), cls="analyses",
+                     hx_get=f"/{self.name}/{ANALYSIS}/analyses?pipeline_id={_q(run.id)}", hx_trigger="load",
+                     hx_target="this", hx_swap="outerHTML")  # not the form's target, which it would inherit
+        return form_card(self.name, step, run.id, existing_downloads(org, project, self.local(run)), picker,
+                         error=error, submit_label="Find the optimal depth ▸")
+
+    def local(self, run) -> dict:
+        org, project = self.where(run)
+        return local_files(self.ctx.cfg.downloads_dir, org, project)
+
+    def depth_card(self, step, run, error=None):
+        live = self.jobs.state(run.id)
+        self.jobs.ensure("depth", run.id)
+        counts = [Li(f"Depth {d}: {n:,} links") for d, n in enumerate(live.counts, start=1)]
+        return Article(Header(step.label), P(f"Counting the internal links of {run.get(ANALYSIS)['slug']} "
+                                             "depth by depth (at most 1,000,000 links per export)."),
+                       Ul(*counts, cls="depth-counts"), self.progress_or_error(step, run, "Counting…"),
+                       cls="card card-working")
+
+    def fields_form(self, step, run, error):
+        offered = offered_fields(run.get(DEPTH).get("search_console", False))
+        boxes = [Div(Label(Input(type="checkbox", name=f"field_{f.short}", value=f.short, checked=True),
+                           Strong(f.short), Span(f" — {f.label}", cls="muted")), cls="field-choice")
+                 for f in offered]
+        note = None if run.get(DEPTH).get("search_console") else Small(
+            "This project has no Search Console data, so impressions and clicks are not offered.", cls="hint")
+        return form_card(self.name, step, run.id, Fieldset(Legend("Metadata columns"), *boxes), note,
+                         Input(type="hidden", name="fields_sent", value="1"), self.reconnect(error),
+                         error=error, submit_label="Start export ▸")
+
+    def export_card(self, step, run, error=None):
+        record = run.data.get(JOBS) or {}
+        live = self.jobs.state(run.id)
+        self.jobs.ensure("export", run.id)
+        lines, restart = [], []
+        for kind in KINDS:
+            entry = record.get(kind) or {}
+            lines.append(job_line(kind, entry, live.jobs.get(kind, {})))
+            if entry.get("failed"):
+                restart.append(Button(f"Start a new {kind} export", cls="secondary restart-job",
+                                      hx_post=f"/{self.name}/{EXPORT}/restart", hx_vals=_vals(run.id, kind=kind),
+                                      hx_target=f"#{card_id(self.name, EXPORT)}", hx_swap="outerHTML"))
+        # Keep re-reading the card until the step is stored, unless only the user can move on (a FAILED job).
+        entries = [record.get(kind) or {} for kind in KINDS]
+        stuck = all(e.get("file") or e.get("failed") for e in entries) and any(e.get("failed") for e in entries)
+        return Article(Header(step.label), Ul(*lines, cls="jobs"), *restart,
+                       None if stuck else self.progress_or_error(step, run, "Following the export jobs…"),
+                       cls="card card-working")
+
+    def progress_or_error(self, step, run, busy_text: str):
+        """While work runs: a fragment that re-reads the card each second; after an error: the message and a retry."""
+        live = self.jobs.state(run.id)
+        target = f"#{card_id(self.name, step.id)}"
+        if live.error:
+            return Div(error_note(live.error), self.reconnect(live.error if live.auth else None),
+                       Footer(Button("Try again", cls="retry", hx_post=f"/{self.name}/{step.id}/retry",
+                                     hx_vals=run_vals(run.id), hx_target=target, hx_swap="outerHTML")))
+        return Div(Small(busy_text, aria_busy="true"), cls="poll", hx_get=step_url(self.name, step.id, run.id),
+                   hx_trigger="load delay:1s", hx_target=target, hx_swap="outerHTML")
+
+    def reconnect(self, error: str | None):
+        if error and "token" in error:
+            return P(A("Connect to Botify again", href="/botify"), cls="reconnect")
+        return None
+
+    def summary(self, step: Step, run):
+        data = run.get(step.id)
+        if step.id == ANALYSIS:
+            return P(Strong(data["slug"]), f" — {data.get('name') or 'analysis'} of {data['date']}")
+        if step.id == DEPTH:
+            d, counts = data["depth"], data["counts"]
+            return Div(P(Strong(f"Depth {d}"), f": {counts[d - 1]:,} links"),
+                       Small(" · ".join(f"depth {i}: {n:,}" for i, n in enumerate(counts, start=1))))
+        if step.id == FIELDS:
+            return P("Columns: ", Strong(", ".join(["id", *data["fields"]])), ". Both export jobs started.")
+        return Ul(*[Li(f"{kind}: {info['name']} — {info['rows']:,} rows") for kind, info in data.items()])
+
+    def final(self, run):
+        org, project = self.where(run)
+        return Div(P(f"The link graph of {org}/{project} ({run.get(ANALYSIS)['slug']}) is ready."),
+                   files_table(org, project, run.get(ANALYSIS)["slug"], run.get(EXPORT)))
+
+    # Answers.
+
+    async def submit(self, step: Step, form: dict, run) -> dict:
+        if step.id == ANALYSIS:
+            return await self.pick_analysis(form, run)
+        if step.id == FIELDS:
+            offered = offered_fields(run.get(DEPTH).get("search_console", False))
+            fields = ordered_fields(f.short for f in offered if form.get(f"field_{f.short}"))
+            try:
+                await self.jobs.start_jobs(run, fields)
+            except BotifyError as e:
+                raise Invalid(str(e)) from None
+            return {"fields": fields}
+        raise Invalid("This step fills itself in: wait for it to finish.")
+
+    async def pick_analysis(self, form: dict, run) -> dict:
+        slug = str(form.get("slug") or "").strip()
+        if not slug:
+            raise Invalid("Pick an analysis first.")
+        if not SLUG.match(slug):
+            raise Invalid(f"“{slug[:40]}” is not a Botify analysis (they look like 20240131 or 20240131-2).")
+        analyses = self.analyses.get(run.id)
+        if analyses is None:
+            analyses = await self.fetch_analyses(run)
+        found = next((a for a in analyses if a.get("slug") == slug), None)
+        if found is None:
+            raise Invalid(f"Botify lists no analysis {slug} for this project.")
+        if found.get("status") != "success":
+            raise Invalid(f"Analysis {slug} is {found.get('status')}: only finished analyses can be exported.")
+        if local_label(self.local(run).get(slug, {})) == "links and meta":
+            raise Invalid(f"Analysis {slug} is already downloaded: open its files from the list above.")
+        return {"slug": slug, "name": found.get("name") or "", "date": analysis_date(slug)}
+
+    async def fetch_analyses(self, run) -> list[dict]:
+        org, project = self.where(run)
+        try:
+            async with self.jobs.client() as api:
+                analyses = await api.analyses(org, project)
+        except BotifyError as e:
+            raise Invalid(str(e)) from None
+        self.analyses[run.id] = analyses
+        return analyses
+
+    def on_step_done(self, step: Step, run) -> None:
+        self.jobs.retry(run.id)  # a new answer starts afresh, whatever stopped the work before
+        if step.id == ANALYSIS:
+            self.ctx.narrate(f"Analysis {run.get(ANALYSIS)['slug']} picked; finding the optimal depth.")
+            self.jobs.ensure("depth", run.id)
+        elif step.id == FIELDS:
+            self.ctx.narrate("Export jobs started; following them.")
+            self.jobs.ensure("export", run.id)
+
+    # Routes beyond the cards.
+
+    def routes(self, rt) -> None:
+        rt.__self__.on_event("startup")(self.jobs.resume_all)
+        name, runs = self.name, self.ctx.runs
+
+        @rt(f"/{name}/{ANALYSIS}/analyses", methods=["get"])
+        async def analyses(pipeline_id: str = ""):
+            run = runs.get(name, pipeline_id)
+            if run is None:
+                return P("There is no such run: type the project URL above.", cls="error")
+            try:
+                found = await self.fetch_analyses(run)
+            except Invalid as e:
+                return Div(error_note(str(e)), self.reconnect(str(e)),
+                           Button("Try again", type="button", cls="secondary", hx_get=f"/{name}/{ANALYSIS}/analyses",
+                                  hx_vals=run_vals(run.id), hx_target="closest .analyses", hx_swap="outerHTML"),
+                           cls="analyses")
+            return self.analysis_picker(run, found)
+
+        @rt(f"/{name}/{{step_id}}/retry", methods=["post"])
+        async def retry(step_id: str, pipeline_id: str = ""):
+            run = runs.get(name, pipeline_id)
+            if run is None or step_id not in (DEPTH, EXPORT):
+                return P("Nothing to retry here.", cls="error")
+            self.jobs.retry(run.id)
+            return self.card(run, step_id)
+
+        @rt(f"/{name}/{EXPORT}/restart", methods=["post"])
+        async def restart(pipeline_id: str = "", kind: str = ""):
+            run = runs.get(name, pipeline_id)
+            if run is None or kind not in KINDS:
+                return P("Nothing to restart here.", cls="error")
+            try:
+                await self.jobs.restart_job(run.id, kind)
+            except BotifyError as e:
+                self.jobs.state(run.id).error = str(e)
+            return self.card(runs.get(name, run.id), EXPORT)
+
+        @rt(f"/{name}/id/projects", methods=["get"])
+        def projects(org: str = ""):
+            found = read_candidates(self.ctx.cfg.data_dir).get(org, [])
+            return Select(Option("Project…", value="", selected=True, disabled=True),
+                          *[Option(p, value=project_url(org, p)) for p in found], name="pipeline_id",
+                          aria_label="Project", hx_post=f"/{name}/init", hx_trigger="change",
+                          hx_target=f"#{name}-body", hx_swap="outerHTML")
+
+    def analysis_picker(self, run, analyses: list[dict]):
+        org, project = self.where(run)
+        local = self.local(run)
+        if not analyses:
+            return P("Botify lists no analyses for this project yet.", cls="analyses none")
+        options = []
+        for a in analyses:
+            slug, status = a.get("slug", ""), a.get("status", "")
+            kinds = local.get(slug, {})
+            complete = local_label(kinds) == "links and meta"
+            pickable = status == "success" and not complete and SLUG.match(slug)
+            note = (f"{status}: cannot be exported" if status != "success" else
+                    f"{local_label(kinds)} downloaded" if kinds else "nothing downloaded yet")
+            options.append(Li(Label(Input(type="radio", name="slug", value=slug, disabled=not pickable),
+                                    Strong(f" {slug}"), f" {a.get('name') or ''} ", Small(note, cls="local")),
+                              file_links(org, project, slug, kinds) if kinds else None,
+                              cls="analysis" + ("" if pickable else " unpickable")))
+        return Fieldset(Legend(f"Analyses of {org}/{project}, newest first"), Ul(*options), cls="analyses")
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _vals(run_id: str, **more) -> str:
+    return json.dumps({"pipeline_id": run_id, **more})

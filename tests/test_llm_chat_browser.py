@@ -1,0 +1,193 @@
+"""The chat panel as a person uses it, against a fake Ollama speaking the real API: streaming, history, tools,
+narration, and what happens when Ollama or the app dies mid-answer."""
+import socket
+import sqlite3
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.fakes.ollama import FakeOllama
+from tests.llm_support import llm_server, open_tab, send, watch_answer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def fake():
+    f = FakeOllama().start()
+    yield f
+    f.stop()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, fake):
+    srv = llm_server(tmp_path_factory.mktemp("chat"), fake.url).start()
+    yield srv
+    srv.stop()
+
+
+def rows(server, sql):
+    with sqlite3.connect(server.data_dir / "pipedeck.db") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_answer_streams_in_visible_increments_renders_markdown_and_shows_script_as_text(browser, app, fake):
+    fake.configure(tokens=25, delay=0.04, reply=None)
+    with open_tab(browser, app, "/hello") as page:
+        expect(page.locator("#llm-status")).to_contain_text("qwen2.5:0.5b")
+        watch_answer(page)
+        send(page, "Say **bold** and <script>window.pwned = 1</script>")
+        answer = page.locator("#chat-log .msg.assistant").last
+        expect(answer).to_have_class("msg assistant done", timeout=20000)
+        lengths = sorted(set(page.evaluate("window.seenLengths")))
+        assert len(lengths) >= 5, f"the answer arrived in too few steps: {lengths}"
+        expect(answer.locator(".md strong")).to_have_text("bold")
+        expect(answer.locator(".md")).to_contain_text("<script>window.pwned = 1</script>")
+        assert page.evaluate("window.pwned") is None
+        assert page.locator("#chat-log script").count() == 0
+        expect(answer.locator(".md")).to_contain_text("tok24")
+
+
+def test_history_survives_a_restart_and_clear_empties_it(browser, app, fake):
+    fake.configure(tokens=3, delay=0)
+    with open_tab(browser, app, "/") as page:
+        box = page.locator("#chat-form textarea[name=msg]")
+        box.fill("Remember the word pelican")
+        box.press("Shift+Enter")  # a new line, not a send
+        box.press_sequentially("and the word heron")
+        expect(page.locator("#chat-log .msg.user", has_text="pelican")).to_have_count(0)
+        box.press("Enter")
+        expect(page.locator("#chat-log .msg.assistant.done").last).to_contain_text("pelican")
+        expect(box).to_have_value("")
+    app.restart()
+    with open_tab(browser, app, "/tasks") as page:
+        expect(page.locator("#chat-log .msg.user", has_text="pelican")).to_have_count(1)
+        expect(page.locator("#chat-log .msg.assistant", has_text="You said: Remember the word pelican")).to_be_visible()
+        assert rows(app, "SELECT content FROM chat_message WHERE role = 'user'")[-1] == (
+            "Remember the word pelican\nand the word heron",)
+        page.once("dialog", lambda d: d.accept())
+        page.get_by_role("button", name="Clear").click()
+        expect(page.locator("#chat-log .msg")).to_have_count(0)
+        page.reload()
+        expect(page.locator("#chat-log .msg")).to_have_count(0)
+    assert rows(app, "SELECT count(*) FROM chat_message") == [(0,)]
+
+
+def test_tool_call_adds_a_task_that_appears_on_the_open_tasks_screen(browser, app, fake):
+    fake.configure(tokens=0, delay=0)
+    with open_tab(browser, app, "/tasks") as page:
+        send(page, "Please add a task: Call the printer")
+        expect(page.locator("#chat-log .msg.tool").last).to_contain_text("add_task")
+        expect(page.locator("#chat-log .msg.tool").last).to_contain_text("Added task")
+        expect(page.locator("#task-list .task-text", has_text="Call the printer")).to_be_visible()
+        expect(page.locator("#chat-log .msg.assistant.done").last).to_contain_text("Done. Added task")
+
+        send(page, "I am done with task: printer")
+        expect(page.locator("#task-list .task-text.done", has_text="Call the printer")).to_be_visible()
+        send(page, "list my tasks")
+        expect(page.locator("#chat-log .msg.tool").last).to_contain_text("Call the printer (done)")
+    last_request = fake.requests()[-1]
+    assert {t["function"]["name"] for t in last_request["tools"]} == {"list_tasks", "add_task", "complete_task"}
+    assert last_request["messages"][-1]["role"] == "tool"
+
+
+def test_narration_arrives_in_order_while_cards_stay_fast(browser, app, fake):
+    fake.configure(reply="Noted.", tokens=9, delay=0.4)  # each explanation takes 4 s to stream
+    app.client().post("/chat/clear")
+    with open_tab(browser, app, "/hello") as page:
+        page.fill("#hello-pipeline-id", "narrated")
+        page.press("#hello-pipeline-id", "Enter")
+        for field, value in (("name", "Sir Robin"), ("quest", "To seek the Grail")):
+            page.fill(f"input[name={field}]", value)
+            page.press(f"input[name={field}]", "Enter")
+            expect(page.locator(".card-locked", has_text=value)).to_be_visible()
+        page.select_option("select[name=color]", "blue")
+        page.locator("#hello-chain button[type=submit]").click()
+        expect(page.locator(".verdict")).to_be_visible()
+        # The run is done long before the explanations are: no card waited for narration.
+        assert page.locator("#chat-log .msg.assistant.done").count() < 3
+        narration = page.locator("#chat-log .msg.narration")
+        expect(narration).to_have_count(3, timeout=30000)
+        texts = narration.all_inner_texts()
+        assert [("name" in t, "quest" in t, "colour" in t) for t in texts] == [
+            (True, False, False), (False, True, False), (False, False, True)]
+        expect(page.locator("#chat-log .msg.assistant.done")).to_have_count(3, timeout=30000)
+    roles = [r for (r,) in rows(app, "SELECT role FROM chat_message ORDER BY id")]
+    assert roles == ["narration", "assistant"] * 3
+    fake.configure(reply=None)
+
+
+def test_ollama_killed_mid_answer_keeps_the_partial_answer_and_the_app_keeps_working(browser, tmp_path):
+    fake = FakeOllama(tokens=200, delay=0.05).start()
+    srv = llm_server(tmp_path, fake.url).start()
+    try:
+        with open_tab(browser, srv, "/hello") as page:
+            send(page, "Tell me a long story")
+            answer = page.locator("#chat-log .msg.assistant").last
+            expect(answer.locator(".md")).to_contain_text("tok5")
+            fake.kill()
+            expect(answer).to_have_class("msg assistant interrupted")
+            expect(answer).to_contain_text("answer interrupted")
+            expect(answer.locator(".md")).to_contain_text("You said: Tell me a long story")
+            expect(page.locator("#chat-log .msg.error")).to_contain_text("broke")
+            expect(page.locator("#llm-status")).to_contain_text("Local LLM offline")
+
+            # Everything else keeps working with Ollama gone.
+            page.fill("#hello-pipeline-id", "offline-run")
+            page.press("#hello-pipeline-id", "Enter")
+            page.fill("input[name=name]", "Galahad")
+            page.press("input[name=name]", "Enter")
+            expect(page.locator(".card-locked", has_text="Galahad")).to_be_visible()
+            send(page, "Are you there?")
+            expect(page.locator("#chat-log .msg.error").last).to_contain_text("Local LLM offline")
+
+            # Ollama comes back at the same address: the panel notices without a restart.
+            fake.start()
+            expect(page.locator("#llm-status")).to_contain_text("Local LLM: qwen2.5:0.5b", timeout=10000)
+        partial = rows(srv, "SELECT content, status FROM chat_message WHERE role = 'assistant'")
+        assert len(partial) == 1 and partial[0][1] == "interrupted" and "tok5" in partial[0][0]
+    finally:
+        srv.stop()
+        fake.stop()
+
+
+def test_app_killed_mid_answer_keeps_the_saved_part_marked_interrupted_after_restart(browser, tmp_path):
+    fake = FakeOllama(tokens=300, delay=0.03).start()
+    srv = llm_server(tmp_path, fake.url).start()
+    try:
+        with open_tab(browser, srv, "/") as page:
+            send(page, "Count slowly")
+            expect(page.locator("#chat-log .msg.assistant .md").last).to_contain_text("tok20")
+            time.sleep(0.5)  # longer than the save interval
+            srv.kill()
+        srv.start()
+        with open_tab(browser, srv, "/") as page:
+            answer = page.locator("#chat-log .msg.assistant").last
+            expect(answer).to_have_class("msg assistant interrupted")
+            expect(answer).to_contain_text("answer interrupted")
+            expect(answer.locator(".md")).to_contain_text("tok20")
+        (content, status), = rows(srv, "SELECT content, status FROM chat_message WHERE role = 'assistant'")
+        assert status == "interrupted" and "tok299" not in content
+    finally:
+        srv.stop()
+        fake.stop()
+
+
+def test_no_page_waits_on_an_ollama_that_never_answers(app, fake):
+    # A listening socket that never accepts: the kernel completes connections, nothing ever replies.
+    with socket.socket() as hole:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(8)
+        hole.setblocking(False)
+        http = app.client()
+        http.post("/settings/ollama-host", data={"address": f"127.0.0.1:{hole.getsockname()[1]}"})
+        try:
+            page = http.get("/hello").text
+            assert "Checking the local LLM" in page or "Local LLM offline" in page
+            with pytest.raises(BlockingIOError):
+                hole.accept()  # rendering the page did not even try to reach Ollama
+            status = http.get("/chat/status").text  # the check itself gives up after its short timeout
+            assert "Local LLM offline" in status
+        finally:
+            http.post("/settings/ollama-host", data={"address": ""})

@@ -1,0 +1,263 @@
+"""The Nix flake, evaluated for real but offline: against the stub nixpkgs in tests/nix, in a private store.
+
+Real nixpkgs cannot be fetched here (no GitHub, no binary cache), so `--override-input nixpkgs path:<stub>`
+swaps in a package set with exactly the attributes the flake uses. Every system's package, app, dev shell and
+check is instantiated, and the stub's trace of what was used must equal tests/nix/attributes.txt.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server import config
+from tests.support import ROOT, free_port, require
+
+SYSTEMS = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"]
+LINUX = {"x86_64-linux", "aarch64-linux"}
+# What the flake's source filter keeps (nix/source.nix), plus the flake itself.
+FLAKE_FILES = ["flake.nix", "flake.lock", "nix", "pyproject.toml", "pipedeck", "desktop", "server", "static", "tests"]
+TRACE = re.compile(r"^trace: nixpkgs-attribute: (\S+)$", re.M)
+
+
+@dataclass
+class Nix:
+    """nix with flakes on, a store of its own under the test's tmp folder, and no network."""
+    exe: str
+    base: Path
+    flake: Path
+    stub: Path
+    traced: set = field(default_factory=set)
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [self.exe, "--extra-experimental-features", "nix-command flakes", "--store", str(self.base / "store"),
+               "--option", "sandbox", "false", "--option", "build-users-group", "", "--option", "substituters", "",
+               "--option", "flake-registry", "", *args]
+        env = {**os.environ, "HOME": str(self.base / "home"), "XDG_CACHE_HOME": str(self.base / "cache"),
+               "XDG_CONFIG_HOME": str(self.base / "config"), "NIX_CONFIG": ""}
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        self.traced |= set(TRACE.findall(proc.stderr))
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed:\n{proc.stderr[-4000:]}")
+        return proc
+
+    def flake_args(self, attr: str = "") -> list[str]:
+        return ["--override-input", "nixpkgs", f"path:{self.stub}", f"path:{self.flake}{'#' + attr if attr else ''}"]
+
+    def eval_json(self, attr: str, apply: str | None = None):
+        extra = ["--apply", apply] if apply else []
+        return json.loads(self.run("eval", "--json", *extra, *self.flake_args(attr)).stdout)
+
+    def derivation(self, attr: str) -> dict:
+        (drv,) = json.loads(self.run("show-derivation", *self.flake_args(attr)).stdout).values()
+        return drv
+
+
+@pytest.fixture(scope="module")
+def nix(tmp_path_factory) -> Nix:
+    exe = require("nix", "to evaluate flake.nix offline against the stub nixpkgs (Debian package nix-bin)")
+    base = tmp_path_factory.mktemp("nix")
+    flake, stub = base / "flake", base / "stub"
+    # A copy, not the checkout: a flake inside a git repository sees only committed files, and the copy
+    # leaves out .venv and data. path: flakes read the folder as it is.
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+    for name in FLAKE_FILES:
+        src = ROOT / name
+        (shutil.copytree(src, flake / name, ignore=ignore) if src.is_dir() else
+         (flake.mkdir(exist_ok=True), shutil.copy2(src, flake / name)))
+    shutil.copytree(ROOT / "tests" / "nix", stub, ignore=ignore)
+    return Nix(exe, base, flake, stub)
+
+
+@pytest.fixture(scope="module")
+def checked(nix):
+    """`nix flake check --no-build`: every output of every system evaluated and instantiated."""
+    return nix.run("flake", "check", "--no-build", *nix.flake_args())
+
+
+@pytest.mark.nix
+def test_every_nix_file_parses():
+    exe = require("nix-instantiate", "to parse the flake (Debian package nix-bin)")
+    files = [ROOT / "flake.nix", *sorted((ROOT / "nix").glob("*.nix")), *sorted((ROOT / "tests" / "nix").glob("*.nix"))]
+    for f in files:
+        proc = subprocess.run([exe, "--parse", str(f)], capture_output=True, text=True)
+        assert proc.returncode == 0, f"{f}: {proc.stderr}"
+
+
+def test_lock_pins_nixpkgs_to_one_commit_of_the_branch_flake_nix_names():
+    lock = json.loads((ROOT / "flake.lock").read_text())
+    assert lock["version"] == 7 and lock["nodes"]["root"]["inputs"] == {"nixpkgs": "nixpkgs"}
+    locked, original = lock["nodes"]["nixpkgs"]["locked"], lock["nodes"]["nixpkgs"]["original"]
+    assert locked["type"] == "github" and (locked["owner"], locked["repo"]) == ("NixOS", "nixpkgs")
+    assert re.fullmatch(r"[0-9a-f]{40}", locked["rev"])
+    assert re.fullmatch(r"sha256-[A-Za-z0-9+/]{43}=", locked["narHash"])
+    assert re.fullmatch(r"nixos-\d\d\.\d\d", original["ref"]), "a stable release branch"
+    url = re.search(r'inputs\.nixpkgs\.url = "([^"]+)"', (ROOT / "flake.nix").read_text()).group(1)
+    assert url == f"github:NixOS/nixpkgs/{original['ref']}"
+
+
+@pytest.mark.nix
+def test_flake_check_evaluates_every_output_against_the_stub(nix, checked):
+    assert checked.returncode == 0
+    assert "nixpkgs-attribute: python3Packages.python-fasthtml" in checked.stderr
+
+
+@pytest.mark.nix
+def test_app_runs_the_packaged_wrapper_on_every_system(nix, checked):
+    apps = nix.eval_json("apps", "a: builtins.mapAttrs (s: x: x.default) a")
+    packages = nix.eval_json("packages", "p: builtins.mapAttrs (s: x: { default = x.default.outPath; "
+                                         "pipedeck = x.pipedeck.outPath; inherit (x.default) name meta; }) p")
+    assert sorted(apps) == sorted(packages) == sorted(SYSTEMS)
+    for system in SYSTEMS:
+        pkg = packages[system]
+        assert apps[system] == {"type": "app", "program": f"{pkg['default']}/bin/pipedeck"}
+        assert pkg["default"] == pkg["pipedeck"] and pkg["name"].startswith("pipedeck-")
+        assert pkg["meta"]["mainProgram"] == "pipedeck" and system in pkg["meta"]["platforms"]
+
+
+@pytest.mark.nix
+def test_wrapper_runs_desktop_with_pinned_python_and_ollama(nix, checked):
+    drv = nix.derivation("packages.x86_64-linux.default")
+    script = drv["env"]["installPhase"]
+    assert "cp -r desktop server static $share/" in script
+    assert re.search(r"makeWrapper /nix/store/\S+-pipedeck-python-3\.13\.0/bin/python \$out/bin/pipedeck", script)
+    assert '--add-flags "-m desktop"' in script and "--prefix PYTHONPATH : $share" in script
+    assert re.search(r"--prefix PATH : /nix/store/\S+-ollama-[\d.]+/bin ", script)
+    assert "--set-default PIPEDECK_START_OLLAMA 1" in script
+    assert drv["env"]["version"] == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    python = nix.derivation("packages.x86_64-linux.default.python")
+    assert '"${qtWrapperArgs[@]}"' in python["env"]["installPhase"]
+    assert any("qtwebengine" in d for d in python["inputDrvs"])
+    darwin_python = nix.derivation("packages.aarch64-darwin.default.python")
+    assert not any("qtwebengine" in d for d in darwin_python["inputDrvs"]), "nixpkgs has no WebEngine on macOS"
+
+
+@pytest.mark.nix
+def test_dev_shell_has_the_test_tools_and_points_pipedeck_at_its_python(nix, checked):
+    for system in SYSTEMS:
+        env = nix.derivation(f"devShells.{system}.default")["env"]
+        assert env["PIPEDECK_PYTHON"].endswith("-pipedeck-python-dev-3.13.0/bin/python")
+        assert ("PIPEDECK_CHROMIUM" in env) == (system in LINUX)
+        if system in LINUX:
+            assert re.fullmatch(r"/nix/store/\S+-chromium-[\d.]+/bin/chromium", env["PIPEDECK_CHROMIUM"])
+            for tool in ("xorg-server", "xdotool", "imagemagick"):  # the window test's Xvfb, xdotool, import
+                assert f"-{tool}-" in env["nativeBuildInputs"]
+
+
+@pytest.mark.nix
+def test_check_runs_the_suite_with_the_window_tools_and_without_the_nix_tests(nix, checked):
+    linux = nix.derivation("checks.x86_64-linux.tests")["env"]
+    assert '$PIPEDECK_PYTHON -m pytest -q -p no:cacheprovider -m "not nix" tests' in linux["checkPhase"]
+    assert linux["CI"] == "true" and linux["doCheck"] == "1" and linux["PIPEDECK_CHROMIUM"].endswith("/bin/chromium")
+    assert all(f"-{tool}-" in linux["nativeBuildInputs"] for tool in ("xorg-server", "xdotool", "imagemagick"))
+    assert re.fullmatch(r"/nix/store/\S+-fonts\.conf", linux["FONTCONFIG_FILE"])
+    darwin = nix.derivation("checks.aarch64-darwin.tests")["env"]
+    assert "CI" not in darwin and "PIPEDECK_CHROMIUM" not in darwin
+    assert darwin["__darwinAllowLocalNetworking"] == "1"
+
+
+@pytest.mark.nix
+def test_stub_fails_loudly_when_the_flake_uses_an_attribute_it_does_not_have(nix):
+    """A dependency added to the flake but not to the stub (and so not checked against nixpkgs) fails."""
+    changed = nix.base / "flake-with-requests"
+    shutil.copytree(nix.flake, changed)
+    packages = changed / "nix" / "python-packages.nix"
+    packages.write_text(packages.read_text().replace("    loguru\n", "    loguru\n    requests\n", 1))
+    proc = nix.run("flake", "check", "--no-build", "--override-input", "nixpkgs", f"path:{nix.stub}",
+                   f"path:{changed}", check=False)
+    assert proc.returncode != 0
+    assert re.search(r"undefined variable 'requests'|attribute 'requests' missing", proc.stderr), proc.stderr
+
+
+@pytest.mark.nix
+def test_stub_provides_exactly_the_committed_attributes_and_the_flake_uses_them_all(nix, checked):
+    committed = (ROOT / "tests" / "nix" / "attributes.txt").read_text().split()
+    assert committed == sorted(committed) and len(committed) == len(set(committed))
+    provided = json.loads(nix.run("eval", "--json", f"path:{nix.stub}#attributeNames").stdout)
+    assert provided == committed
+    # Every evaluation above (flake check, the outputs' attributes) traced what it touched.
+    nix.eval_json("packages.x86_64-linux.default.meta.platforms")
+    assert nix.traced == set(committed), (
+        f"unused by the flake: {sorted(set(committed) - nix.traced)}; not in the list: {sorted(nix.traced - set(committed))}")
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"XDG_DATA_HOME": "{tmp}/xdg"}, ("{tmp}/xdg/pipedeck/data", "{tmp}/xdg/pipedeck/downloads")),
+    ({"HOME": "{tmp}/home"}, ("{tmp}/home/.local/share/pipedeck/data", "{tmp}/home/.local/share/pipedeck/downloads")),
+    ({"XDG_DATA_HOME": "{tmp}/xdg", "PIPEDECK_DATA_DIR": "{tmp}/mine", "PIPEDECK_DOWNLOADS_DIR": "{tmp}/out"},
+     ("{tmp}/mine", "{tmp}/out")),
+])
+def test_run_from_the_nix_store_state_goes_to_xdg_folders(tmp_path, monkeypatch, env, expected):
+    for name in ("XDG_DATA_HOME", "PIPEDECK_DATA_DIR", "PIPEDECK_DOWNLOADS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    monkeypatch.setattr(config, "ROOT", Path("/nix/store/0123456789abcdfghijklmnpqrsvwxyz-pipedeck-0.1.0/share/pipedeck"))
+    cfg = config.Config()
+    assert (str(cfg.data_dir), str(cfg.downloads_dir)) == tuple(e.format(tmp=tmp_path) for e in expected)
+
+
+def test_run_from_a_checkout_state_stays_in_the_checkout(tmp_path, monkeypatch):
+    for name in ("PIPEDECK_DATA_DIR", "PIPEDECK_DOWNLOADS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(config, "ROOT", tmp_path / "checkout")
+    (tmp_path / "checkout").mkdir()
+    assert config.default_data_dir() == tmp_path / "checkout" / "data"
+    assert config.default_downloads_dir() == tmp_path / "checkout" / "downloads"
+
+
+def test_launcher_uses_the_dev_shells_python_instead_of_uv(tmp_path):
+    """`nix develop -c ./pipedeck test`: the flake's Python runs pytest; no uv, no .venv set-up."""
+    fake = tmp_path / "python"
+    fake.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\n')
+    fake.chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "PIPEDECK_PYTHON": str(fake), "HOME": str(tmp_path)}
+    proc = subprocess.run([str(ROOT / "pipedeck"), "test", "-k", "smoke"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "args").read_text().split() == ["-m", "pytest", "-k", "smoke"]
+
+
+def test_the_installed_layout_runs_from_its_share_folder_alone(tmp_path):
+    """What nix/package.nix installs (desktop/, server/, static/ byte-compiled in share/pipedeck, run with
+    PYTHONPATH from another folder) is the whole app: nothing reads the checkout's other files."""
+    share = tmp_path / "share" / "pipedeck"
+    for name in ("desktop", "server", "static"):
+        shutil.copytree(ROOT / name, share / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(share / "desktop"), str(share / "server")], check=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    probe = subprocess.run([sys.executable, "-c", "import desktop"], cwd=elsewhere, env=clean, capture_output=True)
+    assert probe.returncode != 0, "the checkout must not be importable from elsewhere, or this test proves nothing"
+    env = {**clean, "PYTHONPATH": str(share), "PIPEDECK_DATA_DIR": str(tmp_path / "data"),
+           "PIPEDECK_DOWNLOADS_DIR": str(tmp_path / "downloads")}
+    proc = subprocess.Popen([sys.executable, "-m", "desktop", "serve", "--port", str(free_port())], cwd=elsewhere,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if m := re.search(r"Pipedeck ready: (\S+)", line):
+                break
+        assert m, "".join(lines)
+        base = m.group(1).split("/", 3)[:3]
+        with httpx.Client(base_url="/".join(base), headers={"Origin": "/".join(base)}, timeout=30,
+                          follow_redirects=True) as client:
+            assert client.get(m.group(1)).status_code == 200
+            home = client.get("/")
+            assert home.status_code == 200 and "htmx" in home.text
+            assert client.get("/static/vendor/htmx.min.js").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert (tmp_path / "data" / "pipedeck.db").exists()
