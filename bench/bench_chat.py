@@ -66,7 +66,7 @@ async def over_websocket(app: ServerProcess, tokens: int) -> tuple[float, float]
         started, first = time.perf_counter(), None
         await ws.send(json.dumps({"msg": "bench", "HEADERS": {}}))
         while True:
-            message = await ws.recv()
+            message = await asyncio.wait_for(ws.recv(), 30)
             if "beforeend:#msg" not in message:
                 continue
             first = first or time.perf_counter() - started
@@ -110,7 +110,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     quick = ap.parse_args().quick
-    tokens, rounds = (2000, 3) if quick else (10000, 5)
+    tokens, rounds = (5000, 3) if quick else (50000, 5)
     fake = FakeOllama(tokens=tokens, delay=0).start()
     tmp = Path(tempfile.mkdtemp(prefix="bench-chat-"))
     app = ServerProcess(tmp / "data", tmp / "downloads", env={"OLLAMA_HOST": fake.url}).start()

@@ -21,7 +21,8 @@ MEASURE = textwrap.dedent("""
     import json, resource, sys, time
     sys.path.insert(0, sys.argv[1])
     import pyarrow.csv
-    from server.graph.convert import GraphFiles, convert
+    from server.graph.cache import GraphFiles
+    from server.graph.convert import convert
     t = time.perf_counter()
     if sys.argv[2] == "convert":
         header = convert(GraphFiles(__import__("pathlib").Path(sys.argv[3])))

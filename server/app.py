@@ -16,9 +16,20 @@ from .config import STATIC_DIR, Config
 from .context import Context, MenuEntry
 from .engine import RunStore
 from .engine.cards import message_card
+from .engine.workflow import NotFound
 from .files import NO_SPACE, storage_problem
 from .security import SecurityMiddleware
 from .workflows import discover
+
+def wants_fragment(req) -> bool:
+    """Scripts (htmx, fetch) put an answer into the page: they get the card alone; a navigation, the full page."""
+    if req.headers.get("hx-request"):
+        return True
+    if mode := req.headers.get("sec-fetch-mode"):
+        return mode != "navigate"
+    # A client that does not say: a GET, or anything asking for HTML, loads a page; other calls get the card.
+    return req.method != "GET" and "text/html" not in req.headers.get("accept", "")
+
 
 def create_app(cfg: Config | None = None) -> FastHTML:
     cfg = cfg or Config()
@@ -45,17 +56,17 @@ def create_app(cfg: Config | None = None) -> FastHTML:
             logger.warning("could not write while serving {}: {}", req.url.path, exc)
             card = message_card("Could not save", problem, cls="card-error")
             status = 507 if exc.errno in NO_SPACE else 403
-            # Scripts (fetch, htmx) put the answer into the page: they get the card alone, a navigation the full page.
-            if req.headers.get("sec-fetch-mode") != "navigate" and "text/html" not in req.headers.get("accept", ""):
-                return HTMLResponse(to_xml(card), status_code=status)
         elif status == 404:
-            card = message_card("Not found", "There is nothing at this address.", A("Go home", href="/"), cls="card-error")
+            message = exc.detail if isinstance(exc, NotFound) else "There is nothing at this address."
+            card = message_card("Not found", message, A("Back", href=getattr(exc, "back", "/")), cls="card-error")
         else:
             logger.opt(exception=exc).error("error serving {}", req.url.path)
             status = status if 400 <= status < 600 else 500
             card = message_card("Something went wrong", "Pipedeck could not finish this request. Nothing was lost: "
                                 "your runs are saved. Try again, and see the log in the data folder if it persists.",
                                 cls="card-error")
+        if wants_fragment(req):
+            return HTMLResponse(to_xml(card), status_code=status)
         return FtResponse(layout.page(ctx, "Error", card), status_code=status)
 
     # FastHTML's own app (not fast_app): fast_app adds a catch-all static route serving any file under a folder by

@@ -7,7 +7,10 @@ from .db import store_get, store_set
 
 HEAD = (
     Meta(name="viewport", content="width=device-width, initial-scale=1"),
-    Meta(name="htmx-config", content='{"includeIndicatorStyles": false, "allowScriptTags": false}'),
+    # Error answers (404 card, disk-full card) are swapped in like any other, so the user sees what went wrong.
+    Meta(name="htmx-config", content='{"includeIndicatorStyles": false, "allowScriptTags": false, "responseHandling": '
+         '[{"code": "204", "swap": false}, {"code": "[23]..", "swap": true}, '
+         '{"code": "[45]..", "swap": true, "error": true}]}'),
     Link(rel="stylesheet", href="/static/vendor/pico.min.css"),
     Link(rel="stylesheet", href="/static/app.css"),
     Link(rel="icon", href="/static/icon.svg", type="image/svg+xml"),

@@ -29,10 +29,10 @@
     pending.forEach(render);
     pending.clear();
     if (log && atBottom) log.scrollTop = log.scrollHeight;
-    // A long answer costs more to re-render: wait at least eight times the last render's cost, so incoming
-    // tokens keep most of the main thread however long the text grows.
+    // A long answer costs more to re-render: wait four times the last render's cost (at most a quarter second,
+    // so the text still visibly grows), leaving most of the main thread to the incoming tokens.
     var now = performance.now();
-    nextRender = now + Math.max(50, 8 * (now - started));
+    nextRender = now + Math.min(250, Math.max(30, 4 * (now - started)));
   }
 
   // Many tokens can arrive per frame: render each changed message at most once per frame, less if rendering is slow.

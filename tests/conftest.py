@@ -30,7 +30,9 @@ def shared_server(tmp_path_factory):
     proc.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main thread while it is
+# open, and pytest-asyncio cannot start async tests under it; closing it after each module frees the thread.
+@pytest.fixture(scope="module")
 def browser():
     require(CHROMIUM, "for browser tests (Debian package chromium)")
     from playwright.sync_api import sync_playwright

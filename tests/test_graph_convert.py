@@ -6,7 +6,8 @@ import pytest
 
 from server.files import UnsafePath
 from server.graph.catalog import graph_files, list_graphs, viewer_url
-from server.graph.convert import GraphFiles, cached_header, convert, ensure_cache, read_nodes
+from server.graph.cache import GraphFiles, cached_header
+from server.graph.convert import convert, ensure_cache, read_nodes
 from server.graph.nodes import MISSING, categories, category_codes, node_details, search
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from starlette.responses import FileResponse
 
-from ..engine.workflow import not_found
+from ..engine.workflow import NotFound
 from ..files import UnsafePath, inside
 
 ORDER = 90
@@ -15,9 +15,9 @@ def register(ctx, rt):
         try:
             path = inside(ctx.cfg.downloads_dir, "link-graph", org, project, filename)
         except UnsafePath:
-            return not_found(ctx, "There is no such file in the downloads folder.")
+            raise NotFound("There is no such file in the downloads folder.")
         # Temporary `.part` files are unfinished; only complete files are offered.
         if filename.startswith(".") or not path.is_file():
-            return not_found(ctx, f"There is no file “{filename}” for {org}/{project} in the downloads folder.")
+            raise NotFound(f"There is no file “{filename}” for {org}/{project} in the downloads folder.")
         # No Access-Control-Allow-Origin: a page in the user's browser on another site must not read their exports.
         return FileResponse(path, filename=filename, media_type="text/csv" if filename.endswith(".csv") else None)

@@ -11,13 +11,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from ..context import MenuEntry
-from ..engine.workflow import not_found
+from ..engine.workflow import NotFound
 from ..files import UnsafePath, atomic_write
 from ..graph import views
 from ..graph.catalog import FOLDER, graph_files, list_graphs, viewer_url
-from ..graph.convert import GraphFiles, cached_header, convert, signature
-from ..graph.nodes import column_bytes, node_details, node_table, search
+from ..graph.cache import GraphFiles, cached_header, signature
 from ..layout import page
+
+# The array side (server.graph.convert and .nodes: numpy, pyarrow) is imported inside the handlers that need it,
+# on first use: most launches never open a graph, and those imports would add a third of a second to every start.
 
 ORDER = 30
 ARRAYS = ("links", "positions", "inbound")
@@ -48,6 +50,7 @@ class Conversions:
     async def _run(self, files: GraphFiles) -> None:
         sig = signature(files)
         try:
+            from ..graph.convert import convert
             header = await asyncio.to_thread(convert, files)
             logger.info("graph {} converted: {} nodes, {} edges in {}s", files.links.name, header["nodes"],
                         header["edges"], header["seconds"])
@@ -82,10 +85,11 @@ def register(ctx, rt):
         return files if files.links.is_file() else None
 
     def missing(org: str, project: str, slug: str):
-        return not_found(ctx, f"There is no link graph “{project} · {slug}” of {org} in the downloads folder. "
+        raise NotFound(f"There is no link graph “{project} · {slug}” of {org} in the downloads folder. "
                               "The list shows every graph on disk.", "/graph")
 
     def render_viewer(org: str, project: str, slug: str, files: GraphFiles, header: dict):
+        from ..graph.nodes import node_table
         table = node_table(files, header) if header["nodes"] else None
         return views.viewer(viewer_url(org, project, slug), header, table, files.links.name, files.meta.name)
 
@@ -136,6 +140,7 @@ def register(ctx, rt):
         return FileResponse(found[0].array(name), headers=BINARY)
 
     def column_data(org: str, project: str, slug: str, name: str) -> bytes | None:
+        from ..graph.nodes import column_bytes, node_table
         found = ready(org, project, slug)
         kinds = {c["name"]: c["kind"] for c in found[1]["columns"]} if found else {}
         return column_bytes(node_table(*found), name, kinds[name]) if name in kinds else None
@@ -146,6 +151,7 @@ def register(ctx, rt):
         return Response("not found", status_code=404) if data is None else Response(data, headers=BINARY)
 
     def search_nodes(org: str, project: str, slug: str, q: str) -> list | None:
+        from ..graph.nodes import node_table, search
         found = ready(org, project, slug)
         return search(node_table(*found), q[:2000]) if found else None
 
@@ -156,6 +162,7 @@ def register(ctx, rt):
 
     @rt("/graph/{org}/{project}/{slug}/node/{index}", methods=["get"])
     def node(org: str, project: str, slug: str, index: int):
+        from ..graph.nodes import node_details, node_table
         found = ready(org, project, slug)
         details = node_details(node_table(*found), index) if found else None
         if details is None:

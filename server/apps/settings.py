@@ -47,14 +47,14 @@ def register(ctx, rt):
         return Div(P("Checking Ollama…", cls="muted"), id="models", hx_get="/settings/models", hx_trigger="load",
                    hx_swap="outerHTML", hx_swap_oob="true" if oob else None)
 
-    def pull_view():
+    def pull_view(error=None):
         p = puller.progress
         controls = Form(Div(Input(name="model", value=p.model if p else DEFAULT_MODEL, aria_label="Model to pull",
                                   maxlength=MODEL_NAME_MAX),
                             Button("Pull", type="submit", disabled=puller.running), role="group"),
                         hx_post="/settings/pull", hx_target="#pull", hx_swap="outerHTML")
-        if p is None:
-            return Div(controls, id="pull")
+        if p is None or error:
+            return Div(controls, error_note(error), id="pull")
         if not p.finished:
             bar = Div(Progress(value=p.completed, max=p.total or None, aria_label=f"Pulling {p.model}"),
                       Small(f"{p.status} — {p.percent}%" if p.total else p.status),
@@ -107,7 +107,7 @@ def register(ctx, rt):
     async def pull(model: str = ""):
         model = model.strip()
         if not model or len(model) > MODEL_NAME_MAX or " " in model:
-            return Div(pull_view(), error_note("Type a model name such as " + DEFAULT_MODEL), id="pull")
+            return pull_view("Type a model name such as " + DEFAULT_MODEL)
         puller.start(model)
         return pull_view()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import inspect
 from urllib.parse import urlencode
 
-from fasthtml.common import H1, A, Button, Div, Footer, Form, FtResponse, HttpHeader, Input, Label, P, Redirect, Small
+from fasthtml.common import H1, Button, Div, Footer, Form, HttpHeader, Input, Label, P, Redirect, Small
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from ..layout import page
@@ -187,7 +188,7 @@ class Workflow:
         @rt(f"/{name}/{{step_id}}", methods=["get"])
         async def step_card(req: Request, step_id: str, pipeline_id: str = ""):
             if step_id not in self.by_id and step_id != FINALIZE:
-                return not_found(self.ctx, f"{self.title} has no step “{step_id}”.", f"/{name}")
+                raise NotFound(f"{self.title} has no step “{step_id}”.", f"/{name}")
             run = load(pipeline_id) or load(store_get(self.ctx.db, self.last_run_key(), ""))
             if run is None:
                 card = missing_run(pipeline_id)
@@ -203,7 +204,7 @@ class Workflow:
             run_id = str(form.get("pipeline_id", ""))
             run = load(run_id)
             if step_id not in self.by_id:
-                return not_found(self.ctx, f"{self.title} has no step “{step_id}”.", f"/{name}")
+                raise NotFound(f"{self.title} has no step “{step_id}”.", f"/{name}")
             if not req.headers.get("HX-Request"):
                 # A plain form post (before htmx took over the form): store it, then show the run's page.
                 if run is not None:
@@ -235,7 +236,7 @@ class Workflow:
         async def revert(step_id: str, pipeline_id: str = ""):
             run = load(pipeline_id)
             if step_id not in self.by_id:
-                return not_found(self.ctx, f"{self.title} has no step “{step_id}”.", f"/{name}")
+                raise NotFound(f"{self.title} has no step “{step_id}”.", f"/{name}")
             if run is None:
                 return missing_run(pipeline_id)
             if run.finalized:
@@ -247,7 +248,9 @@ class Workflow:
         self.routes(rt)
 
 
-def not_found(ctx, message: str, back: str = "/"):
-    """A friendly 404 card inside the normal page."""
-    card = message_card("Not found", message, A("Back", href=back), cls="card-error")
-    return FtResponse(page(ctx, "Not found", card), status_code=404)
+class NotFound(HTTPException):
+    """A friendly 404: the app's error handler shows `message` as a card (alone for htmx, else in the page)."""
+
+    def __init__(self, message: str, back: str = "/"):
+        super().__init__(404, message)
+        self.back = back

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..files import inside
-from .convert import GraphFiles
+from .cache import GraphFiles
 
 FOLDER = "link-graph"
 

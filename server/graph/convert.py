@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,62 +16,11 @@ import pyarrow.csv as pcsv
 import pyarrow.ipc as ipc
 
 from ..files import atomic_path, atomic_write
+from .cache import GraphFiles, cached_header, signature
 from .arrays import arrow_of, byte_lengths, numpy_of, strings_of
 from .layout import radial_layout
 
-FORMAT = 1  # bump when the cache layout changes, so old caches are rebuilt
-CACHE_DIR = ".graph"  # beside the CSVs, hidden so the folder still shows only what the workflow wrote
 BLOCK = 8 << 20  # bytes of CSV per block: bounds memory while reading
-
-
-@dataclass(frozen=True)
-class GraphFiles:
-    """Where one graph's CSVs and cache live."""
-    links: Path
-
-    @property
-    def stem(self) -> str:
-        return self.links.name.removesuffix("_links.csv")
-
-    @property
-    def meta(self) -> Path:
-        return self.links.with_name(f"{self.stem}_meta.csv")
-
-    def cache(self, suffix: str) -> Path:
-        return self.links.parent / CACHE_DIR / f"{self.stem}.{suffix}"
-
-    @property
-    def header(self) -> Path:
-        return self.cache("json")
-
-    @property
-    def nodes(self) -> Path:
-        return self.cache("nodes.arrow")
-
-    def array(self, name: str) -> Path:
-        return self.cache(f"{name}.bin")
-
-
-def signature(files: GraphFiles) -> dict:
-    """What the cache was built from: a changed size or mtime of either CSV means rebuild."""
-    sig = {"format": FORMAT}
-    for key, path in (("links", files.links), ("meta", files.meta)):
-        st = path.stat() if path.exists() else None
-        sig[key] = [st.st_size, st.st_mtime_ns] if st else None
-    return sig
-
-
-def cached_header(files: GraphFiles) -> dict | None:
-    """The cache's header if the cache is complete and matches the CSVs on disk, else None."""
-    try:
-        header = json.loads(files.header.read_text())
-    except (OSError, ValueError):
-        return None
-    if header.get("source") != signature(files):
-        return None
-    if not files.nodes.exists() or not all(files.array(a).exists() for a in ("links", "positions", "inbound")):
-        return None
-    return header
 
 
 def ensure_cache(files: GraphFiles) -> dict:

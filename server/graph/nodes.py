@@ -6,7 +6,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .arrays import numpy_of
-from .convert import GraphFiles, read_nodes
+from .cache import GraphFiles
+from .convert import read_nodes
 
 MISSING = 0xFFFFFFFF  # category code of a node without a value
 MAX_CATEGORIES = 12  # colours a legend can tell apart; the rest share "other"

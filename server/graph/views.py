@@ -10,7 +10,6 @@ from fasthtml.common import (H1, A, Button, Details, Div, Form, Input, Label, Li
 
 from ..engine.cards import message_card
 from .catalog import GraphEntry
-from .nodes import MAX_CATEGORIES, categories
 
 # Loaded by the viewer page only: the WebGL library is 360 KB that no other screen needs.
 ASSETS = (Link(rel="stylesheet", href="/static/graph.css"), Script(src="/static/vendor/cosmos.min.js"),
@@ -74,13 +73,15 @@ def meta_note(header: dict, meta_name: str):
 
 
 def viewer_config(base: str, header: dict, table) -> dict:
+    from . import nodes  # already loaded by whoever built `table`; a module-level import would load pyarrow at start
+
     columns = []
     for c in header.get("columns", []):
         entry = {"name": c["name"], "kind": c["kind"]}
         if c["kind"] == "category":
-            cats = categories(table, c["name"])
-            entry["categories"] = cats[:MAX_CATEGORIES]
-            entry["other"] = sum(x["count"] for x in cats[MAX_CATEGORIES:])
+            cats = nodes.categories(table, c["name"])
+            entry["categories"] = cats[:nodes.MAX_CATEGORIES]
+            entry["other"] = sum(x["count"] for x in cats[nodes.MAX_CATEGORIES:])
         columns.append(entry)
     names = [c["name"] for c in columns]
     colour = PREFERRED_COLOUR if PREFERRED_COLOUR in names else next(

@@ -81,16 +81,16 @@ class Assistant:
             while True:
                 await arrived.wait()
                 arrived.clear()
+                last = finished  # read before sending: once the reader has finished, `parts` is complete
                 if len(parts) > sent:
                     chunk, sent = "".join(parts[sent:]), len(parts)
                     await self.hub.send(appended(msg.id, chunk))
-                    if not finished:
-                        await asyncio.sleep(SEND_GAP)
                 if time.monotonic() - saved_at > SAVE_EVERY:
                     self.store.save(msg.id, "".join(parts))
                     saved_at = time.monotonic()
-                if finished:
+                if last:
                     return
+                await asyncio.sleep(SEND_GAP)
 
         relay = asyncio.create_task(sender())
         self.store.live[msg.id] = parts
