@@ -5,10 +5,15 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 import httpx
-import ollama
 
 from ..db import store_get, store_set
+
+if TYPE_CHECKING:
+    import ollama
+# `ollama` itself (with pydantic, a quarter of a second) is imported on the first chat or pull, not at every start.
 
 DEFAULT_MODEL = "qwen2.5:0.5b"  # ~400 MB: small enough to pull quickly, good enough for narration and tools
 HOST_KEY, MODEL_KEY = "llm:host", "llm:model"
@@ -121,6 +126,8 @@ class LLM:
         """Yield Ollama's streamed ChatResponse parts; LLMUnavailable when it cannot start."""
         # A known-good status is trusted here, however old: a broken stream forgets it, and checking before every
         # answer would add two round trips to the first token.
+        import ollama
+
         status = self.cached_status()
         if status is None or not status.ready:
             status = await self.require()
@@ -140,6 +147,8 @@ class LLM:
 
     def client_for(self, host: str) -> ollama.AsyncClient:
         """One client per address, kept: a new one costs milliseconds (TLS setup) before the first token."""
+        import ollama
+
         if self._client is None or self._client_host != host:
             # The previous client is left to the garbage collector: a stream may still be reading from it.
             self._client = ollama.AsyncClient(host=host, timeout=httpx.Timeout(300, connect=CHECK_TIMEOUT))
@@ -148,6 +157,8 @@ class LLM:
 
     async def pull(self, model: str):
         """Yield Ollama's pull progress parts (status, total, completed)."""
+        import ollama
+
         client = ollama.AsyncClient(host=self.host, timeout=httpx.Timeout(None, connect=CHECK_TIMEOUT))
         try:
             async for part in await client.pull(model, stream=True):

@@ -5,7 +5,6 @@ import asyncio
 from dataclasses import dataclass
 
 import httpx
-import ollama
 
 
 @dataclass
@@ -39,6 +38,8 @@ class Puller:
         return self.progress
 
     async def _pull(self, p: Progress) -> None:
+        import ollama  # loaded by the client's pull already; imported here for its error type
+
         try:
             async for part in self.llm.pull(p.model):
                 p.status = part.status or p.status
