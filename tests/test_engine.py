@@ -131,3 +131,13 @@ def test_a_new_workflow_file_appears_in_the_menu(tmp_path, monkeypatch):
     ctx = app.state.ctx
     assert "sheet" in ctx.workflows
     assert any(e.path == "/sheet" and e.label == "Sheet music" for e in ctx.menu)
+
+
+def test_an_answer_racing_a_revert_of_an_earlier_step_is_refused(runs):
+    runs.open("hello", "race")
+    assert runs.set_step("hello", "race", "step_01", {"name": "Robin"})
+    runs.clear("hello", "race", ["step_01"])  # another tab reverted step 1 …
+    # … while this tab submits step 2 from the card it still shows: refused, no gap in the run.
+    assert not runs.set_step("hello", "race", "step_02", {"quest": "grail"}, requires=["step_01"])
+    assert runs.get("hello", "race").first_unfinished(["step_01", "step_02"]) == "step_01"
+    assert not runs.get("hello", "race").done("step_02")

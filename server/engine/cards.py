@@ -42,7 +42,7 @@ def field_input(step, value: str = "", invalid: bool = False):
         opts = [Option("Choose…", value="", disabled=True, selected=not value)]
         opts += [Option(o.capitalize(), value=o, selected=o == value) for o in step.options]
         return Select(*opts, **common)
-    return Input(type="text", value=value, placeholder=step.placeholder, maxlength=step.max_length, **common)
+    return Input(type="text", value=value, placeholder=step.example, maxlength=step.max_length, **common)
 
 
 def form_card(workflow: str, step, run_id: str, *body, error: str | None = None, submit_label: str = "Next ▸", **form_kw):

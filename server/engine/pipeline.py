@@ -51,11 +51,17 @@ class RunStore:
             [run_id, workflow, blob, ts, ts])
         return self.get(workflow, run_id)
 
-    def set_step(self, workflow: str, run_id: str, step_id: str, value: dict, overwrite: bool = False) -> bool:
-        """Store a step's data; without `overwrite` the first answer wins (a repeated submit is harmless)."""
+    def set_step(self, workflow: str, run_id: str, step_id: str, value: dict, overwrite: bool = False,
+                 requires: tuple[str, ...] | list[str] = ()) -> bool:
+        """Store a step's data; without `overwrite` the first answer wins (a repeated submit is harmless).
+
+        `requires`: steps that must still be there, checked in the same statement, so an answer racing a revert of
+        an earlier step in another tab is refused rather than stored after a gap."""
         ts = now()
         guard = "" if overwrite else " AND json_extract(data, ?) IS NULL"
+        guard += "".join(" AND json_extract(data, ?) IS NOT NULL" for _ in requires)
         params = [f"$.{step_id}", json.dumps(value), ts, ts, workflow, run_id] + ([] if overwrite else [f"$.{step_id}"])
+        params += [f"$.{s}" for s in requires]
         self.db.execute(
             "UPDATE pipeline SET data = json_set(data, ?, json(?), '$.updated', ?), updated = ? "
             f"WHERE workflow = ? AND id = ?{guard}", params)

@@ -14,7 +14,7 @@ class Step:
     label: str
     field: str = ""
     options: tuple[str, ...] = ()
-    placeholder: str = ""
+    example: str = ""  # shown greyed in the empty field
     max_length: int = 2000
 
     def clean(self, raw) -> str:

@@ -30,7 +30,7 @@ class Workflow:
     steps: list[Step] = []
     order: int = 50
     id_label = "Run id"
-    id_placeholder = "a name for this run"
+    id_example = "a name for this run"
     finalizable = True
 
     def __init__(self, ctx):
@@ -114,7 +114,7 @@ class Workflow:
     def id_form(self, value: str = "", error: str | None = None):
         return Form(
             Label(self.id_label, fr=f"{self.name}-pipeline-id"),
-            Div(Input(name="pipeline_id", id=f"{self.name}-pipeline-id", value=value, placeholder=self.id_placeholder,
+            Div(Input(name="pipeline_id", id=f"{self.name}-pipeline-id", value=value, placeholder=self.id_example,
                       maxlength=MAX_ID_LENGTH * 10, required=True, aria_invalid="true" if error else None),
                 Button("Start / resume", type="submit"), role="group"),
             Small(error, cls="error", role="alert") if error else None,
@@ -178,7 +178,7 @@ class Workflow:
             if run is None:
                 return missing_run(run_id)
             if final and run.first_unfinished(self.step_ids) is None:
-                runs.set_step(name, run.id, FINALIZE, {"finalized": True})
+                runs.set_step(name, run.id, FINALIZE, {"finalized": True}, requires=self.step_ids)
             elif not final:
                 runs.clear(name, run.id, [FINALIZE])
             # Every card re-renders, so revert controls appear or vanish together.
@@ -228,7 +228,8 @@ class Workflow:
                 value = await _maybe_await(self.submit(step, form, run))
             except Invalid as e:
                 return str(e)
-            if runs.set_step(name, run.id, step_id, value):
+            earlier = self.step_ids[:self.step_ids.index(step_id)]
+            if runs.set_step(name, run.id, step_id, value, requires=earlier):
                 self.on_step_done(step, load(run.id))
             return None
 

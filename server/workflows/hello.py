@@ -9,10 +9,10 @@ class Hello(Workflow):
     title = "Hello — the Bridge of Death"
     description = "Answer me these questions three, ere the other side you see."
     order = 10
-    id_placeholder = "e.g. lancelot"
+    id_example = "e.g. lancelot"
     steps = [
-        Step("step_01", "What… is your name?", field="name", placeholder="Sir Lancelot of Camelot"),
-        Step("step_02", "What… is your quest?", field="quest", placeholder="To seek the Holy Grail"),
+        Step("step_01", "What… is your name?", field="name", example="Sir Lancelot of Camelot"),
+        Step("step_02", "What… is your quest?", field="quest", example="To seek the Holy Grail"),
         Step("step_03", "What… is your favourite colour?", field="color",
              options=("red", "blue", "green", "yellow")),
     ]

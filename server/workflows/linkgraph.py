@@ -26,7 +26,7 @@ class LinkGraph(Workflow):
     description = "Export a crawl's internal link graph and page metadata from Botify as two CSV files."
     order = 30
     id_label = "Botify project URL"
-    id_placeholder = "https://app.botify.com/your-org/your-project/"
+    id_example = "https://app.botify.com/your-org/your-project/"
     steps = [
         Step(ANALYSIS, "Analysis", field="slug"),
         Step(DEPTH, "Optimal depth", field="depth"),

@@ -29,9 +29,9 @@ class Poem(Workflow):
     title = "Poem"
     description = "Four answers, then the local LLM writes you a short poem."
     order = 20
-    id_placeholder = "e.g. birthday-poem"
+    id_example = "e.g. birthday-poem"
     steps = [
-        Step("step_01", "Who is the poem for?", field="name", placeholder="Ada", max_length=100),
+        Step("step_01", "Who is the poem for?", field="name", example="Ada", max_length=100),
         Step("step_02", "Pick a colour", field="color", options=("red", "orange", "yellow", "green", "blue", "violet")),
         Step("step_03", "Pick a time of day", field="time", options=("dawn", "morning", "noon", "dusk", "night")),
         Step("step_04", "Pick a feeling", field="feeling",
