@@ -105,3 +105,10 @@ class ServerProcess:
         c = httpx.Client(base_url=self.url, headers={"Origin": self.url}, timeout=30, follow_redirects=True)
         c.get(self.ready_url)
         return c
+
+
+def settled(page, timeout: float = 10000) -> None:
+    """Wait until htmx has finished every request and swap on the page (new elements bound to their triggers)."""
+    page.wait_for_function(
+        "() => window.htmx && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')",
+        timeout=timeout)

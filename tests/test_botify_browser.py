@@ -3,7 +3,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.fakes.botify import FakeBotify, FakeProject
-from tests.support import ServerProcess
+from tests.support import ServerProcess, settled
 from tests.test_botify_workflow import FAST, TOKEN
 
 pytestmark = pytest.mark.browser
@@ -85,6 +85,7 @@ def test_candidates_pick_org_then_project(page, server):
     page.select_option("select[name=org]", "acme")
     projects = page.locator("select[aria-label=Project] option")
     expect(projects).to_have_text(["Project…", "blog"])
+    settled(page)  # htmx binds the new select's change trigger as the swap settles; a choice before that is lost
     page.select_option("select[aria-label=Project]", "https://app.botify.com/acme/blog/")
     expect(page.locator("#linkgraph-pipeline-id")).to_have_value("https://app.botify.com/acme/blog/")
     page.check("input[name=slug][value='20240201']")

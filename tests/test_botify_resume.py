@@ -5,26 +5,9 @@ import time
 
 import pytest
 
-from tests.fakes.botify import FakeBotify, FakeProject
-from tests.support import ServerProcess
-from tests.test_botify_workflow import FAST, Driver
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeBotify().start()
-    yield f
-    f.stop()
-
-
-@pytest.fixture(scope="module")
-def app(fake, tmp_path_factory):
-    """One server for the module: every test stops it and starts it again anyway."""
-    base = tmp_path_factory.mktemp("resume")
-    proc = ServerProcess(base / "data", base / "downloads", env={"BOTIFY_API_URL": fake.api_url, **FAST}).start()
-    Driver(proc, "shop").connect()
-    yield proc
-    proc.stop()
+from tests.fakes.botify import FakeProject
+# The same fake and app as the workflow tests (every test here stops and restarts the app anyway).
+from tests.test_botify_workflow import FAST, Driver, app, fake  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

@@ -148,15 +148,22 @@ def close_window(display: str, window: int) -> None:
         x11.XCloseDisplay(dpy)
 
 
-def screenshot(display: str, name: str) -> tuple[Path, int]:
-    """The whole screen as a PNG under test-artifacts/, and how many distinct colours it has."""
+def screenshot(display: str, name: str, min_colours: int = 50, timeout: float = 10) -> tuple[Path, int]:
+    """The whole screen as a PNG under test-artifacts/, and how many distinct colours it has.
+
+    The page's DOM is ready before Qt has composited it onto the X screen (on a busy machine, up to seconds
+    later), so a blank capture is taken again until the window shows or `timeout` passes."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     env = {**os.environ, "DISPLAY": display}
-    subprocess.run(["import", "-window", "root", str(path)], env=env, check=True, timeout=30)
-    colours = subprocess.run(["identify", "-format", "%k", str(path)], capture_output=True, text=True, check=True,
-                             timeout=30).stdout
-    return path, int(colours)
+    deadline = time.monotonic() + timeout
+    while True:
+        subprocess.run(["import", "-window", "root", str(path)], env=env, check=True, timeout=30)
+        colours = int(subprocess.run(["identify", "-format", "%k", str(path)], capture_output=True, text=True,
+                                     check=True, timeout=30).stdout)
+        if colours > min_colours or time.monotonic() > deadline:
+            return path, colours
+        time.sleep(0.25)
 
 
 class CdpPage:
