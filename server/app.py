@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 
 from fasthtml.common import A, FastHTML, FtResponse, P, to_xml
 from fastlite import NotFoundError
 from loguru import logger
+from python_multipart.exceptions import FormParserError
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
@@ -20,6 +22,9 @@ from .engine.workflow import NotFound
 from .files import NO_SPACE, storage_problem
 from .security import SecurityMiddleware
 from .workflows import discover
+
+UNREADABLE_BODY = (json.JSONDecodeError, UnicodeDecodeError, FormParserError)
+
 
 def wants_fragment(req) -> bool:
     """Scripts (htmx, fetch) put an answer into the page: they get the card alone; a navigation, the full page."""
@@ -36,6 +41,13 @@ def create_app(cfg: Config | None = None) -> FastHTML:
     cfg.ensure_dirs()
     db = recovery.open_or_recover(cfg.db_path)
     ctx = Context(cfg=cfg, db=db, runs=RunStore(db))
+
+    async def startup():
+        # Work that needs the running loop, e.g. following exports a previous launch left unfinished.
+        for hook in ctx.startup:
+            result = hook()
+            if asyncio.iscoroutine(result):
+                await result
 
     async def shutdown():
         # Background work (export polling, LLM streams) stops here and resumes from the run's state next start.
@@ -56,6 +68,12 @@ def create_app(cfg: Config | None = None) -> FastHTML:
             logger.warning("could not write while serving {}: {}", req.url.path, exc)
             card = message_card("Could not save", problem, cls="card-error")
             status = 507 if exc.errno in NO_SPACE else 403
+        elif isinstance(exc, UNREADABLE_BODY):
+            # Older python-fasthtml/starlette (nixpkgs ships them) let a malformed JSON or multipart body escape
+            # the route; newer ones answer 400 themselves.
+            status = 400
+            card = message_card("Bad request", "The request's body could not be read; nothing was changed.",
+                                cls="card-error")
         elif status == 404:
             message = exc.detail if isinstance(exc, NotFound) else "There is nothing at this address."
             card = message_card("Not found", message, A("Back", href=getattr(exc, "back", "/")), cls="card-error")
@@ -71,9 +89,10 @@ def create_app(cfg: Config | None = None) -> FastHTML:
 
     # FastHTML's own app (not fast_app): fast_app adds a catch-all static route serving any file under a folder by
     # extension, which would shadow /download/... routes; a Starlette mount under /static is narrower and safe.
-    app = FastHTML(hdrs=layout.HEAD_HTML, default_hdrs=False, title="Pipedeck", on_shutdown=[shutdown],
+    app = FastHTML(hdrs=layout.HEAD_HTML, default_hdrs=False, title="Pipedeck", on_startup=[startup], on_shutdown=[shutdown],
                    exception_handlers={404: error_page, 500: error_page, NotFoundError: error_page,
-                                       OverflowError: error_page, OSError: error_page, Exception: error_page},
+                                       OverflowError: error_page, OSError: error_page,
+                                       **dict.fromkeys(UNREADABLE_BODY, error_page), Exception: error_page},
                    key_fname=str(cfg.data_dir / ".sesskey"), htmlkw={"lang": "en"}, canonical=False)
     app.state.ctx = ctx
     # Host, Origin and launch-secret checks in front of every route, WebSockets included.

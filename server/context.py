@@ -30,6 +30,7 @@ class Context:
     narrators: list[Callable[[str], None]] = field(default_factory=list)
     side_panels: list[Callable[[], object]] = field(default_factory=list)
     background: set = field(default_factory=set)
+    startup: list[Callable[[], object]] = field(default_factory=list)  # run (awaited if async) once serving starts
 
     def narrate(self, text: str) -> None:
         """Tell the chat panel what is happening; never blocks a card."""

@@ -164,5 +164,6 @@ class LLM:
             async for part in await client.pull(model, stream=True):
                 yield part
         finally:
-            await client.close()
+            # ollama 0.6 (nixpkgs) has no AsyncClient.close(); its httpx client is closed directly there.
+            await (client.close() if hasattr(client, "close") else client._client.aclose())
             self.forget_status()

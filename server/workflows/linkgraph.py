@@ -211,7 +211,7 @@ class LinkGraph(Workflow):
     # Routes beyond the cards.
 
     def routes(self, rt) -> None:
-        rt.__self__.on_event("startup")(self.jobs.resume_all)
+        self.ctx.startup.append(self.jobs.resume_all)
         name, runs = self.name, self.ctx.runs
 
         @rt(f"/{name}/{ANALYSIS}/analyses", methods=["get"])
