@@ -29,10 +29,11 @@
     pending.forEach(render);
     pending.clear();
     if (log && atBottom) log.scrollTop = log.scrollHeight;
-    // A long answer costs more to re-render: wait four times the last render's cost (at most a quarter second,
-    // so the text still visibly grows), leaving most of the main thread to the incoming tokens.
+    // Re-render at most ten times a second (still visibly growing), and for a long answer, whose re-render costs
+    // more, wait four times the last render's cost (at most a quarter second): the main thread stays free for
+    // the incoming tokens.
     var now = performance.now();
-    nextRender = now + Math.min(250, Math.max(30, 4 * (now - started)));
+    nextRender = now + Math.min(250, Math.max(100, 4 * (now - started)));
   }
 
   // Many tokens can arrive per frame: render each changed message at most once per frame, less if rendering is slow.
