@@ -10,6 +10,13 @@ htmx.onLoad(function (root) {
       onEnd: function () { htmx.trigger(el, "end"); },
     });
   });
+
+  // New cards focus their field (`data-autofocus`, not `autofocus`, which htmx obeys unconditionally), unless the
+  // user is typing in the side panel: a card loading in the chain must not steal keys from the chat box.
+  var field = root.matches && root.matches("[data-autofocus]") ? root : root.querySelector("[data-autofocus]");
+  var active = document.activeElement;
+  var typingAside = active && active.closest("aside") && active.matches("input, textarea, select, [contenteditable]");
+  if (field && !typingAside) field.focus();
 });
 
 // Links and files in the native window (pywebview sets window.pywebview): a webview neither leaves the app for

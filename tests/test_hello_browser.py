@@ -78,3 +78,16 @@ def test_finalize_then_unfinalize_keeps_answers(page, server):
     expect(page.locator(".revert")).to_have_count(3)
     data = row(server, "arthur")
     assert "finalize" not in data and data["step_03"] == {"color": "blue"}
+
+
+def test_a_loading_card_focuses_its_field_but_never_steals_the_chat_box(page, server):
+    start_run(page, server, "focus")
+    expect(page.locator("input[name=name]")).to_be_focused()  # nothing else focused: the card's field takes it
+    page.fill("input[name=name]", "Robin")
+    page.press("input[name=name]", "Enter")
+    expect(page.locator("input[name=quest]")).to_be_focused()
+    # Typing in the chat box while the chain loads a card: the keys stay in the chat box.
+    page.focus("#chat-form textarea")
+    page.evaluate("htmx.ajax('GET', '/hello/step_02?pipeline_id=focus', {target: '#hello-step_02', swap: 'outerHTML'})")
+    page.wait_for_function("document.querySelector('#hello-step_02 input[name=quest]') && !document.querySelector('.htmx-request, .htmx-settling, .htmx-added')")
+    expect(page.locator("#chat-form textarea")).to_be_focused()

@@ -75,7 +75,7 @@ def register(ctx, rt):
 
     def add_form(error=None, text=""):
         return Form(Div(Input(name="text", placeholder="What needs doing?", value=text, maxlength=MAX_TEXT * 4,
-                              aria_invalid="true" if error else None, autofocus=True),
+                              aria_invalid="true" if error else None, data_autofocus=True),
                         Button("Add"), role="group"), error_note(error),
                     hx_post="/tasks", hx_target="#task-add", hx_swap="outerHTML", id="task-add")
 
@@ -120,7 +120,7 @@ def register(ctx, rt):
     @rt("/tasks/{tid}/edit", methods=["get"])
     def edit(tid: int, error: str = ""):
         t = tasks.tasks[tid]
-        return Li(Form(Div(Input(name="text", value=t.text, autofocus=True, aria_label="Task text"),
+        return Li(Form(Div(Input(name="text", value=t.text, data_autofocus=True, aria_label="Task text"),
                            Button("Save"), role="group"), error_note(error or None),
                        hx_put=f"/tasks/{tid}", hx_target=f"#task-{tid}", hx_swap="outerHTML"),
                   id=f"task-{tid}", cls="task editing")

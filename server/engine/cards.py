@@ -35,7 +35,7 @@ def error_note(message: str | None):
 
 
 def field_input(step, value: str = "", invalid: bool = False):
-    common = dict(name=step.field, id=f"field-{step.field}", required=True, autofocus=True)
+    common = dict(name=step.field, id=f"field-{step.field}", required=True, data_autofocus=True)
     if invalid:
         common["aria_invalid"] = "true"
     if step.options:
