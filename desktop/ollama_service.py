@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from loguru import logger
 
-from server.config import Config
+from server.config import Config, url_host
 
 START_ENV = "PIPEDECK_START_OLLAMA"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -42,8 +42,7 @@ def host_port(url: str) -> str:
     """`OLLAMA_HOST` as `ollama serve` reads it: host:port, brackets for IPv6."""
     parts = urlsplit(url)
     host = parts.hostname or "127.0.0.1"
-    host = f"[{host}]" if ":" in host else host
-    return f"{host}:{parts.port or 11434}"
+    return f"{url_host(host)}:{parts.port or 11434}"
 
 
 def _die_with_parent() -> None:

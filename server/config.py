@@ -31,6 +31,11 @@ def default_downloads_dir() -> Path:
     return ROOT / "downloads" if _checkout_is_writable() else _xdg_data_home() / "pipedeck" / "downloads"
 
 
+def url_host(host: str) -> str:
+    """A host as it stands in a URL or a Host header: an IPv6 address needs brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 @dataclass
 class Config:
     data_dir: Path = field(default_factory=default_data_dir)
@@ -61,8 +66,7 @@ class Config:
     @property
     def base_url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
-        host = f"[{host}]" if ":" in host else host  # an IPv6 address needs brackets in a URL
-        return f"http://{host}:{self.port}"
+        return f"http://{url_host(host)}:{self.port}"
 
     @property
     def bootstrap_url(self) -> str:

@@ -72,6 +72,16 @@ def storage_problem(exc: BaseException) -> str | None:
             "writable (or choose another downloads folder) and try again.")
 
 
+def human_size(n: int) -> str:
+    """A file size for people: 512 bytes, 1.5 MB."""
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"
+
+
 def remove_stale_parts(folder: Path) -> int:
     """Delete temporary `.part` files a killed process left behind; returns how many."""
     count = 0

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from loguru import logger
 from starlette.responses import PlainTextResponse, RedirectResponse
 
-from .config import Config
+from .config import Config, url_host
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -41,10 +41,6 @@ def cookie_name(cfg: Config) -> str:
     return f"pipedeck_secret_{cfg.port}"
 
 
-def _bracket(host: str) -> str:
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
 def lan_names(cfg: Config) -> set[str]:
     """Names and addresses LAN clients may use for this machine: hostname, hostname.local, every interface address."""
     names = {n.lower() for n in cfg.lan_names}
@@ -68,9 +64,9 @@ def allowed_hosts(cfg: Config) -> frozenset[str]:
     """Exact `Host` header values this server answers to (name:port)."""
     names = set(LOOPBACK_NAMES)
     if cfg.host not in WILDCARD_HOSTS:
-        names.add(_bracket(cfg.host.lower()))
+        names.add(url_host(cfg.host.lower()))
     if cfg.lan:
-        names |= {_bracket(n) for n in lan_names(cfg)}
+        names |= {url_host(n) for n in lan_names(cfg)}
     hosts = {f"{n}:{cfg.port}" for n in names}
     if cfg.port == 80:  # browsers leave the default port out of Host
         hosts |= names

@@ -6,6 +6,7 @@ from urllib.parse import quote
 from fasthtml.common import (A, Button, Div, Form, Input, Label, Li, P, Small, Span, Strong, Table, Tbody, Td,
                              Th, Thead, Tr, Ul)
 
+from ..files import human_size
 from .export import local_label
 
 TOKEN_HELP = ("Your API token is in your Botify profile settings, https://app.botify.com/account, under "
@@ -25,15 +26,6 @@ def connect_form(error: str | None = None, pipeline_id: str = "", step: str = ""
         Input(type="hidden", name="step", value=step) if step else None,
         hx_post="/botify/connect", hx_target=target, hx_swap="outerHTML", action="/botify/connect", method="post",
         cls="botify-connect-form")
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{n} bytes"
 
 
 def download_url(org: str, project: str, name: str) -> str:

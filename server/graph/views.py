@@ -9,6 +9,7 @@ from fasthtml.common import (H1, A, Button, Details, Div, Form, Input, Label, Li
                              Small, Span, Summary, Table, Tbody, Td, Th, Thead, Tr)
 
 from ..engine.cards import message_card
+from ..files import human_size
 from .catalog import GraphEntry
 
 # Loaded by the viewer page only: the WebGL library is 360 KB that no other screen needs.
@@ -16,14 +17,6 @@ ASSETS = (Link(rel="stylesheet", href="/static/graph.css"), Script(src="/static/
           Script(src="/static/graph.js"))
 PREFERRED_COLOUR = "pagetype"
 NUMBER_SIZES = ("impressions", "clicks")
-
-
-def human_size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
 
 
 def graph_list(entries: list[GraphEntry], downloads_hint: str):
