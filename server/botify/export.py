@@ -11,6 +11,7 @@ from ..files import inside
 EDGE_LIMIT = 1_000_000
 MAX_DEPTH = 9
 KINDS = ("links", "meta")
+KIND_NAMES = {"links": "Link graph", "meta": "Page metadata"}
 SLUG = re.compile(r"^\d{8}(-[A-Za-z0-9]+)?$")
 SEGMENT = re.compile(r"^segments\.([A-Za-z0-9_-]+)\.value$")
 DEFAULT_SEGMENT = "pagetype"

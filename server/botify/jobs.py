@@ -10,7 +10,7 @@ from loguru import logger
 
 from ..files import remove_stale_parts, storage_problem
 from .client import BotifyClient, BotifyError, LinkExpired
-from .export import (DEFAULT_SEGMENT, KINDS, catalog, columns, depth_query, file_name, links_payload, meta_payload,
+from .export import (DEFAULT_SEGMENT, KIND_NAMES, KINDS, catalog, columns, depth_query, file_name, links_payload, meta_payload,
                      optimal_depth, project_dir, sc_period, search_done)
 from .normalise import download_export
 from .projects import clean_project_url
@@ -249,7 +249,7 @@ class LinkGraphJobs:
         except BotifyError as e:
             if not e.gone:
                 raise
-            return self.lose(run, kind, entry, live, "vanished", f"Botify no longer has the {kind} export job "
+            return self.lose(run, kind, entry, live, "vanished", f"Botify no longer has the {said(kind)} export job "
                              "(it may have expired or been deleted). Start a new export to get the file.")
         status = str(answer.get("job_status", "")).upper()
         live["status"], live["polls"] = status, live.get("polls", 0) + 1
@@ -257,17 +257,17 @@ class LinkGraphJobs:
         if status == "FAILED":
             error = answer.get("error") or {}
             reason = error.get("message") if isinstance(error, dict) else str(error)
-            message = f"Botify could not make the {kind} export" + (f": “{reason}”." if reason else ".")
+            message = f"Botify could not make the {said(kind)} export" + (f": “{reason}”." if reason else ".")
             self.lose(run, kind, entry, live, "failed", message)
             live["status"] = "FAILED"
         elif status == "DONE":
             url = (answer.get("results") or {}).get("download_url")
             if not url:
-                raise BotifyError(f"Botify finished the {kind} export but gave no download address.")
+                raise BotifyError(f"Botify finished the {said(kind)} export but gave no download address.")
             try:
                 await self.download(api, run, kind, entry, live, url)
             except LinkExpired as e:
-                self.lose(run, kind, entry, live, "expired", f"The {kind} export's download link has expired. "
+                self.lose(run, kind, entry, live, "expired", f"The {said(kind)} export's download link has expired. "
                           "Start a new export to get a fresh file.")
                 logger.info("download link expired: {}", e)
             except BaseException:
@@ -299,6 +299,10 @@ class LinkGraphJobs:
             "AND json_extract(data, '$.step_04') IS NULL", [self.workflow])
         for row in rows:
             self.ensure("export", row["id"])
+
+
+def said(kind: str) -> str:
+    return KIND_NAMES[kind].lower()
 
 
 def count_rows(path) -> int:

@@ -9,7 +9,7 @@ from fasthtml.common import (A, Button, Div, Form, Input, Label, Li, P, Progress
                              Td, Th, Thead, Tr, Ul)
 
 from ..files import human_size
-from .export import analysis_label, local_label
+from .export import KIND_NAMES, analysis_label, local_label
 
 TOKEN_HELP = ("Your API token is in your Botify profile settings, https://app.botify.com/account, under "
               "“API Auth Token”. No such section there means the API is not enabled for your account yet.")
@@ -69,7 +69,6 @@ def files_table(org: str, project: str, slug: str, files: dict):
                    open_folder_button(org, project), cls="actions"))
 
 
-KIND_NAMES = {"links": "Link graph", "meta": "Page metadata"}
 # Botify's job states (job API: CREATED, PROCESSING, DONE, FAILED) and ours, in words, with their step of three.
 STATES = {"CREATED": ("queued at Botify", 1), "PROCESSING": ("Botify is preparing the file", 2),
           "DONE": ("ready at Botify", 3), "": ("asking Botify", 1)}

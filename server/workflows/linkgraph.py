@@ -11,12 +11,12 @@ from fasthtml.common import (A, Article, Button, Div, Fieldset, Footer, Header, 
                              Legend, Li, Option, P, Select, Small, Span, Strong, Ul)
 
 from ..botify.client import BotifyError
-from ..botify.export import (KINDS, SLUG, analysis_date, analysis_label, default_segment, local_files,
+from ..botify.export import (KIND_NAMES, KINDS, SLUG, analysis_date, analysis_label, default_segment, local_files,
                              local_label, offered_fields, ordered_fields)
 from ..botify.jobs import ANALYSIS, DEPTH, EXPORT, FIELDS, JOBS, LinkGraphJobs
 from ..botify.projects import clean_project_url, project_url, read_candidates
 from ..botify.token import load_token
-from ..botify.ui import KIND_NAMES, connect_form, existing_downloads, files_table, job_line
+from ..botify.ui import connect_form, existing_downloads, files_table, job_line
 from ..engine import Invalid, Step, Workflow
 from ..engine.cards import card_id, error_note, form_card, run_vals, step_url, wrap
 
