@@ -46,6 +46,7 @@ def test_a_project_without_pagetype_offers_its_own_segmentations(app, fake, proj
     d.wait("step_02")
     card = d.card("step_03")
     assert 'name="segment"' in card and '<option value="template" selected>' in card
+    assert "Search Console figures cover 1 February 2024 to 1 March 2024" in card
     d.submit("step_03", fields_sent="1", field_pagetype="pagetype", segment="zone")
     d.wait("finalize", until="View graph")
     meta = [b for b in job_bodies(fake, project) if "crawl.20240301.url" in b["query"]["query"]["dimensions"]][0]
@@ -120,8 +121,9 @@ def test_an_expired_download_link_says_so_and_offers_a_new_export(app, fake, pro
     fake.link_ttl = 0.0
     d = Driver(app, project)
     d.export(fields=("pagetype",))
-    text = d.wait("step_04", until="download link has expired")
-    assert "Start a new page metadata export" in text and "Start a new link graph export" in text
+    d.wait("step_04", until="Start a new page metadata export")  # each job expires in its own time
+    text = d.wait("step_04", until="Start a new link graph export")
+    assert "download link has expired" in text and "Start a new page metadata export" in text
     fake.link_ttl = None
     for kind in ("links", "meta"):
         d.http.post("/linkgraph/step_04/restart", data={"pipeline_id": d.run_id, "kind": kind}, headers=HX)
@@ -162,3 +164,18 @@ def test_a_full_downloads_disk_says_so_keeps_nothing_half_written_and_resumes(fa
             assert len((d.folder() / f"{project}_20240301_links.csv").read_text().splitlines()) == 40_001
         finally:
             server.stop()
+
+
+def test_a_new_export_that_botify_refused_is_created_once_on_try_again(app, fake, project):
+    fake.fail_kinds = {"meta"}
+    d = Driver(app, project)
+    d.export(fields=("pagetype",))
+    d.wait("step_04", until="Start a new page metadata export")
+    fake.fail_kinds, fake.server_errors = set(), 100  # every call fails: the new job cannot be created yet
+    text = d.http.post("/linkgraph/step_04/restart", data={"pipeline_id": d.run_id, "kind": "meta"}, headers=HX).text
+    assert "server error" in text and "Try again" in text
+    assert d.blob()["export"]["meta"]["pending"].startswith("pipedeck meta 20240301 ")
+    fake.server_errors = 0
+    d.http.post("/linkgraph/step_04/retry", data={"pipeline_id": d.run_id}, headers=HX)
+    d.wait("finalize", until="View graph")
+    assert len(job_bodies(fake, project)) == 3 and d.blob()["export"]["meta"]["replaced"][0]["why"] == "failed"

@@ -200,20 +200,19 @@ class BotifyClient:
         return answer.get("job_url") or self.api(f"/jobs/{answer['job_id']}")
 
     async def find_job(self, body: dict, since: datetime | None = None) -> str | None:
-        """The URL of an export job created with this body (matched by its `export_job_name`, else by its query)."""
+        """The URL of an export job created with this body (matched by its `export_job_name`, else by its query).
+
+        A BotifyError means the jobs could not be listed: then nobody knows, and no second job may be created."""
         payload = body.get("payload") or {}
         params = {"job_type": body.get("job_type", "export"), "project": payload.get("project", ""),
-                  "page": 1, "size": JOB_PAGE_SIZE}
-        try:
-            for page in range(1, JOB_PAGES + 1):
-                answer = await self.call("GET", self.api("/jobs"), params={**params, "page": page})
-                for job in answer.get("results") or []:
-                    if _same_job(job, payload, since):
-                        return job.get("job_url") or self.api(f"/jobs/{job['job_id']}")
-                if not answer.get("next"):
-                    break
-        except BotifyError as e:
-            logger.info("Could not list Botify jobs to look for a lost one: {}", e)
+                  "size": JOB_PAGE_SIZE}
+        for page in range(1, JOB_PAGES + 1):
+            answer = await self.call("GET", self.api("/jobs"), params={**params, "page": page})
+            for job in answer.get("results") or []:
+                if _same_job(job, payload, since):
+                    return job.get("job_url") or self.api(f"/jobs/{job['job_id']}")
+            if not answer.get("next"):
+                break
         return None
 
     async def job(self, job_url: str) -> dict:

@@ -11,7 +11,7 @@ from loguru import logger
 from ..files import remove_stale_parts, storage_problem
 from .client import BotifyClient, BotifyError, LinkExpired
 from .export import (DEFAULT_SEGMENT, KIND_NAMES, KINDS, catalog, columns, depth_query, file_name, links_payload, meta_payload,
-                     optimal_depth, project_dir, sc_period, search_done)
+                     optimal_depth, project_dir, readable_date, sc_period, search_done)
 from .normalise import download_export
 from .projects import clean_project_url
 from .token import load_token
@@ -123,7 +123,8 @@ class LinkGraphJobs:
         if self.run(run_id).get(ANALYSIS).get("slug") != slug:
             return  # the user picked another analysis meanwhile; its own search stores its answer
         if self.ctx.runs.set_step(self.workflow, run_id, DEPTH, {"depth": depth, "counts": live.counts, **found}):
-            self.ctx.narrate(f"Optimal depth for {slug}: {depth} ({live.counts[depth - 1]:,} links).")
+            self.ctx.narrate(f"Optimal depth for the analysis of {readable_date(slug)}: {depth} "
+                             f"({live.counts[depth - 1]:,} links).")
 
     async def read_catalog(self, api, org: str, project: str, slug: str) -> dict:
         """The fields and segments the analysis's collections have, and the Search Console period (from its dates)."""
@@ -201,6 +202,7 @@ class LinkGraphJobs:
         interval = self.ctx.cfg.poll_interval
         live = self.state(run_id)
         async with self.client() as api:
+            await self.settle_pending(api, run_id)
             while True:
                 run = self.run(run_id)
                 record = run.data.get(JOBS) or {}
@@ -218,6 +220,20 @@ class LinkGraphJobs:
             if self.ctx.runs.set_step(self.workflow, run_id, EXPORT, files):
                 self.ctx.narrate(f"Link graph ready: {files['links']['rows']:,} links, "
                                  f"{files['meta']['rows']:,} pages of metadata.")
+
+    async def settle_pending(self, api, run_id: str) -> None:
+        """A job whose creation was cut short (error, restart) is found by its name, or created then, exactly once."""
+        run = self.run(run_id)
+        if not run.done(FIELDS):
+            return  # the fields card is still open: submitting it again settles the job
+        org, project, _ = clean_project_url(run_id)
+        for kind, entry in (run.data.get(JOBS) or {}).items():
+            if isinstance(entry, dict) and entry.get("pending") and not entry.get("job_url"):
+                body = job_body(run, kind, org, project, entry["pending"])
+                url = await self.create_once(api, run_id, kind, entry.get("key"), body, entry["pending"],
+                                             entry.get("replaced"))
+                self.ctx.runs.set_step(self.workflow, run_id, f"{JOBS}.{kind}", {**entry, "job_url": url},
+                                       overwrite=True)
 
     def final_path(self, run, kind: str):
         org, project, _ = clean_project_url(run.id)

@@ -61,7 +61,7 @@ def open_folder_button(org: str, project: str):
 
 def files_table(org: str, project: str, slug: str, files: dict):
     """The final card's files: name, rows, size and a download link each, then the graph and the folder."""
-    rows = [Tr(Td(kind), Td(A(info["name"], href=download_url(org, project, info["name"]), download=info["name"])),
+    rows = [Tr(Td(KIND_NAMES.get(kind, kind)), Td(A(info["name"], href=download_url(org, project, info["name"]), download=info["name"])),
                Td(f"{info['rows']:,}", cls="rows"), Td(human_size(info["bytes"]), cls="size"))
             for kind, info in files.items()]
     return Div(Table(Thead(Tr(Th("File"), Th("Name"), Th("Rows"), Th("Size"))), Tbody(*rows), cls="export-files"),
@@ -93,12 +93,11 @@ def job_line(kind: str, entry: dict, live: dict):
     if status == "DOWNLOADING":
         got, total = live.get("received", 0), live.get("total")
         share = f" of {human_size(total)}" if total else ""
-        return Li(name, f": step 3 of 3, downloading {human_size(got)}{share}",
-                  Progress(value=str(got), max=str(total)) if total else Progress(),
-                  cls="job downloading", aria_busy="true")
+        return Li(Div(name, f": step 3 of 3, downloading {human_size(got)}{share}"),
+                  Progress(value=str(got), max=str(total)) if total else Progress(), cls="job downloading")
     if status == "STOPPED":
         return Li(name, ": the download stopped before the file was complete; nothing half-written was kept.",
                   cls="job stopped")
     words, step = STATES.get(status, (status.lower(), 2))
-    return Li(name, f": step {step} of 3, {words}{waited(live.get('since'))}", Progress(),
-              cls="job waiting", aria_busy="true")
+    # No aria-busy here: Pico keeps busy elements on one line, which would push the text out of the card.
+    return Li(Div(name, f": step {step} of 3, {words}{waited(live.get('since'))}"), Progress(), cls="job waiting")

@@ -12,7 +12,7 @@ from fasthtml.common import (A, Article, Button, Div, Fieldset, Footer, Header, 
 
 from ..botify.client import BotifyError
 from ..botify.export import (KIND_NAMES, KINDS, SLUG, analysis_date, analysis_label, default_segment, local_files,
-                             local_label, offered_fields, ordered_fields)
+                             local_label, offered_fields, ordered_fields, readable_date)
 from ..botify.jobs import ANALYSIS, DEPTH, EXPORT, FIELDS, JOBS, LinkGraphJobs
 from ..botify.projects import clean_project_url, project_url, read_candidates
 from ..botify.token import load_token
@@ -120,6 +120,10 @@ class LinkGraph(Workflow):
         notes = []
         if not found.get("search_console"):
             notes.append("This project has no Search Console data, so impressions and clicks are not offered.")
+        elif period := found.get("sc_period"):
+            notes.append(f"Search Console figures cover {readable_date(period[0].replace('-', ''))} to "
+                         f"{readable_date(period[1].replace('-', ''))}, the 30 days up to the crawl that "
+                         "Search Console has data for.")
         if found.get("offered") is not None:
             missing = [f.label.lower() for f in offered_fields(found.get("search_console", False))
                        if f not in offered]
@@ -241,7 +245,9 @@ class LinkGraph(Workflow):
     def on_step_done(self, step: Step, run) -> None:
         self.jobs.retry(run.id)  # a new answer starts afresh, whatever stopped the work before
         if step.id == ANALYSIS:
-            self.ctx.narrate(f"Analysis {run.get(ANALYSIS)['slug']} picked; finding the optimal depth.")
+            picked = run.get(ANALYSIS)
+            self.ctx.narrate(f"Analysis of {analysis_label(picked['slug'], picked.get('name', ''))} picked; "
+                             "finding the optimal depth.")
             self.jobs.ensure("depth", run.id)
         elif step.id == FIELDS:
             self.ctx.narrate("Export jobs started; following them.")
