@@ -39,14 +39,14 @@ REFERENCE = textwrap.dedent("""
     import gzip, io, json, os, resource, shutil, sys, time, urllib.request
     import pandas as pd
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    url, final = sys.argv[1], sys.argv[2]
+    url, final, headerless = sys.argv[1], sys.argv[2], sys.argv[4] == "headerless"
     t = time.perf_counter()
     gz_path = final + ".gz"
     with urllib.request.urlopen(url) as resp, open(gz_path, "wb") as f:
         shutil.copyfileobj(resp, f)
     with gzip.open(gz_path, "rb") as f:
         data = f.read()
-    df = pd.read_csv(io.BytesIO(data), skiprows=1)
+    df = pd.read_csv(io.BytesIO(data), header=None) if headerless else pd.read_csv(io.BytesIO(data), skiprows=1)
     df.columns = ["source", "target"]
     df.to_csv(final, index=False)
     wall = time.perf_counter() - t
@@ -56,15 +56,16 @@ REFERENCE = textwrap.dedent("""
 """)
 
 
-def make_export(path: Path, edges: int) -> None:
-    """Links as Botify writes them: `sep=,`, verbose header, then one edge per line."""
+def make_export(path: Path, edges: int, headerless: bool = False) -> None:
+    """Links as Botify writes them: `sep=,` and a verbose header (unless `headerless`), then one edge per line."""
     pages = max(2, edges // 8)
 
     def url(page: int) -> str:  # hash-like slugs, so the file compresses about as well as a real export
         return f"https://www.example.com/c{page % 97}/item-{(page * 2654435761) & 0xFFFFFFFF:08x}"
 
     with gzip.open(path, "wt", compresslevel=6) as gz:
-        gz.write("sep=,\nFull URL,Outlinks Internal: Destination URL\n")
+        if not headerless:
+            gz.write("sep=,\nFull URL,Outlinks Internal: Destination URL\n")
         for start in range(0, edges, 100_000):
             gz.write("".join(f"{url(i % pages)},{url((i * 7 + 1) % pages)}\n"
                              for i in range(start, min(edges, start + 100_000))))
@@ -84,11 +85,11 @@ def serve(folder: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("file server did not start")
 
 
-def measure(script: str, url: str, final: Path, repeat: int) -> dict:
+def measure(script: str, url: str, final: Path, repeat: int, variant: str) -> dict:
     """Best wall time and highest peak RSS over `repeat` fresh processes (other work on the machine adds noise)."""
     runs = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", script, url, str(final), str(ROOT)], capture_output=True,
+        out = subprocess.run([sys.executable, "-c", script, url, str(final), str(ROOT), variant], capture_output=True,
                              text=True, check=True).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))
     best = min(runs, key=lambda r: r["wall"])
@@ -110,18 +111,21 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="200,000 edges instead of 1,000,000")
     parser.add_argument("--edges", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=3, help="runs per side; the best wall time counts")
+    parser.add_argument("--headerless", action="store_true",
+                        help="a file without `sep=,` and header (formatter_config print_header/print_delimiter false)")
     args = parser.parse_args()
     edges = args.edges or (200_000 if args.quick else 1_000_000)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "www").mkdir()
         export = tmp / "www" / "links.csv.gz"
-        make_export(export, edges)
+        make_export(export, edges, args.headerless)
+        variant = "headerless" if args.headerless else "header"
         proc, base = serve(tmp / "www")
         try:
             url = f"{base}/links.csv.gz"
-            ours = measure(OURS, url, tmp / "ours.csv", args.repeat)
-            ref = measure(REFERENCE, url, tmp / "ref.csv", args.repeat)
+            ours = measure(OURS, url, tmp / "ours.csv", args.repeat, variant)
+            ref = measure(REFERENCE, url, tmp / "ref.csv", args.repeat, variant)
         finally:
             proc.terminate()
             proc.wait()
@@ -129,7 +133,7 @@ def main() -> int:
         sizes = f"{export.stat().st_size / 1e6:.1f} MB gzip -> {(tmp / 'ours.csv').stat().st_size / 1e6:.1f} MB CSV"
         same = (tmp / "ours.csv").read_bytes() == (tmp / "ref.csv").read_bytes()
     assert ours["rows"] == ref["rows"] == edges, (ours, ref)
-    print(f"export: {edges:,} edges, {sizes}; outputs identical: {same}")
+    print(f"export: {edges:,} edges ({variant}), {sizes}; outputs identical: {same}")
     print(f"floor   gzip -dc > /dev/null      {gz_floor:7.2f} s")
     for name, r in (("ours", ours), ("reference", ref)):
         print(f"{name:9} wall {r['wall']:7.2f} s   peak RSS {r['peak_kb'] / 1024:7.1f} MB "

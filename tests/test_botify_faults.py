@@ -4,26 +4,11 @@ import subprocess
 
 import pytest
 
-from tests.fakes.botify import FakeBotify, FakeProject
+from tests.fakes.botify import FakeProject
 from tests.reliability_support import tiny_tmpfs
 from tests.support import ServerProcess
-from tests.test_botify_workflow import FAST, HX, Driver
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeBotify().start()
-    yield f
-    f.stop()
-
-
-@pytest.fixture(scope="module")
-def app(fake, tmp_path_factory):
-    base = tmp_path_factory.mktemp("linkgraph-faults")
-    proc = ServerProcess(base / "data", base / "downloads", env={"BOTIFY_API_URL": fake.api_url, **FAST}).start()
-    Driver(proc, "shop").connect()
-    yield proc
-    proc.stop()
+# The same fake and app fixtures as the workflow tests (module-scoped: this module gets its own of each).
+from tests.test_botify_workflow import FAST, HX, Driver, app, fake  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

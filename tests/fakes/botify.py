@@ -22,7 +22,7 @@ __all__ = ["FakeBotify", "FakeProject", "csv_gz", "link_rows"]
 
 
 def error(status: int, code: str, message: str) -> web.Response:
-    # Error envelope {"error": {"error_code", "message"}} with the documented codes (developers-docs api/error-codes.md).
+    # Envelope {"error": {"error_code", "message"}} with the documented codes (developers-docs api/error-codes.md).
     return web.json_response({"error": {"error_code": code, "message": message}}, status=status)
 
 
@@ -106,7 +106,7 @@ class FakeBotify:
             headers = {"Retry-After": self.retry_after} if self.retry_after else None
             return web.json_response({"error": {"error_code": "1053", "message": "Too many requests"}}, status=429,
                                      headers=headers)
-        if self.server_errors > 0:
+        if self.server_errors > 0:  # refused before acting, code 1000 "Unknown error" (developers-docs error-codes.md)
             self.server_errors -= 1
             return error(503, "1000", "Unknown error")
         return await handler(request)
@@ -117,8 +117,8 @@ class FakeBotify:
     def project(self, request) -> FakeProject:
         found = self.projects.get((request.match_info["org"], request.match_info["project"]))
         if found is None:  # code 1010 "Project was not found" (developers-docs api/error-codes.md)
-            raise web.HTTPNotFound(text=json.dumps({"error": {"error_code": "1010", "message": "Project was not found"}}),
-                                   content_type="application/json")
+            body = {"error": {"error_code": "1010", "message": "Project was not found"}}
+            raise web.HTTPNotFound(text=json.dumps(body), content_type="application/json")
         return found
 
     async def profile(self, request):
@@ -126,7 +126,8 @@ class FakeBotify:
         return web.json_response({"data": {"username": self.user(request), "email": "ada@example.com"}})
 
     async def analyses(self, request):
-        # Paginated {count, next, previous, page, size, results}, `next` absolute (developers-docs api/project/list-analyses.md).
+        # Paginated {count, next, previous, page, size, results}, `next` absolute
+        # (developers-docs api/project/list-analyses.md).
         results = self.project(request).analyses
         page, size = int(request.query.get("page", 1)), min(int(request.query.get("size", 100)), self.page_size_cap)
         chunk = results[(page - 1) * size: page * size]
@@ -160,6 +161,7 @@ class FakeBotify:
             for f in fields]}], "metadata": {}})
 
     def unknown_field(self, proj: FakeProject, query: dict) -> str | None:
+        """A field of the query that the project's collections lack (fields prefixed by collection: collections.md)."""
         inner = query.get("query") or {}
         used = list(inner.get("dimensions") or [])
         used += [m if isinstance(m, str) else (m.get("args") or [""])[0] for m in inner.get("metrics") or []]
@@ -177,7 +179,8 @@ class FakeBotify:
                                   "results": [{"dimensions": [], "metrics": [count]}]})
 
     def echo(self, payload: dict) -> dict:
-        # Jobs echo their payload with formatter defaults filled in (posts 2025-01-12-breaking-changes-….md).
+        # Jobs echo their payload, formatter defaults filled in: true as the formatters docs say, unless the body set
+        # them (the echo in posts 2025-01-12-breaking-changes-learning-opportunities.md shows both false).
         config = {"delimiter": ",", "print_header": True, "header_format": "verbose", "print_delimiter": True}
         return {**payload, "formatter_config": {**config, **(payload.get("formatter_config") or {})},
                 "export_job_name": payload.get("export_job_name")}
@@ -192,7 +195,7 @@ class FakeBotify:
         body = await request.json()
         payload = body["payload"]
         proj = self.projects.get((payload.get("username"), payload.get("project")))
-        if proj is None:
+        if proj is None:  # code 1010 "Project was not found" (developers-docs api/error-codes.md)
             return error(404, "1010", "Project was not found")
         if self.export_running > 0:  # code 1058 (developers-docs api/error-codes.md)
             self.export_running -= 1
@@ -206,7 +209,8 @@ class FakeBotify:
         self.jobs[job_id] = {"kind": kind, "body": body, "polls": 0, "status": "CREATED",
                              "project": (payload["username"], payload["project"]), "user": self.user(request),
                              "created": datetime.now(timezone.utc).isoformat()}
-        if self.lose_job_answers > 0:  # the job exists, but its answer never arrives
+        # POST /jobs takes no idempotency key (openapi createJob: JobCreate), so a lost answer leaves a job behind.
+        if self.lose_job_answers > 0:
             self.lose_job_answers -= 1
             return await self.lose_answer(request)
         # 201 with job_id, job_url (a path), job_status CREATED (openapi createJob; spec botify.md).
