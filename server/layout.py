@@ -66,7 +66,7 @@ def profile_chooser(ctx):
 def menu(ctx, current: str | None):
     groups: dict[str, list] = {g: [] for g in GROUPS}
     for entry in sorted(ctx.menu, key=lambda e: (e.order, e.label)):
-        link = A(entry.label, href=entry.path, aria_current="page" if entry.path == current else None)
+        link = A(entry.label, href=entry.path, title=entry.label, aria_current="page" if entry.path == current else None)
         groups.setdefault(menu_group(entry), []).append(Li(link))
     sections = [Div(H2(group), Ul(*links), cls="menu-group") for group, links in groups.items() if links]
     return Nav(A(icon("house"), Strong("Pipedeck"), href="/", cls="brand"),

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from fasthtml.common import (H1, A, APIRouter, Button, Code, Div, P, Small, Table, Tbody, Td, Th, Thead, Tr)
+from fasthtml.common import H1, A, APIRouter, Button, Code, Div, P, Small, Span, Table, Tbody, Td, Th, Thead, Tr
 from starlette.responses import FileResponse
 
 from ..context import MenuEntry
@@ -66,12 +66,14 @@ def produced_files(downloads: Path) -> list[Produced]:
 
 
 def file_row(f: Produced):
-    actions = [Button(icon("folder-open"), "Open folder", type="button", cls="outline secondary small",
-                      data_open_folder=f.folder),
-               A(icon("download"), "Save as", href=f.href, download=f.name, role="button",
-                 cls="outline secondary small")]
+    # The words hide on a narrow window (app.css); the title and aria-label still name each action.
+    actions = [Button(icon("folder-open"), Span("Open folder", cls="label"), type="button", title="Open folder",
+                      aria_label="Open folder", cls="outline secondary small", data_open_folder=f.folder),
+               A(icon("download"), Span("Save as", cls="label"), href=f.href, download=f.name, role="button",
+                 title="Save as", aria_label="Save as", cls="outline secondary small")]
     if f.graph:
-        actions.append(A(icon("waypoints"), "View graph", href=f.graph, role="button", cls="outline small"))
+        actions.append(A(icon("waypoints"), Span("View graph", cls="label"), href=f.graph, role="button",
+                         title="View graph", aria_label="View graph", cls="outline small"))
     return Tr(Td(Small(f.folder + "/", cls="muted") if f.folder else None, Code(f.name), cls="file-name"),
               Td(human_size(f.size), cls="num"), Td(datetime.fromtimestamp(f.modified).strftime("%Y-%m-%d %H:%M")),
               Td(Div(*actions, cls="actions")))

@@ -5,7 +5,7 @@ from fasthtml.common import A, APIRouter, Li, Small, Span
 from starlette.responses import Response
 
 from ..db import store_set
-from ..layout import ASSISTANT, menu_group
+from ..layout import ASSISTANT, GROUPS, menu_group
 from ..runs_recent import recent_runs
 
 ORDER = 5
@@ -13,10 +13,12 @@ MAX_QUERY = 200
 SHOWN = 12
 
 
-def matches(q: str, *texts: str) -> bool:
-    words = q.lower().split()
-    haystack = " ".join(texts).lower()
-    return all(w in haystack for w in words)
+def rank(q: str, label: str, description: str) -> int | None:
+    """How well a screen matches: its label starts with the words, holds them, or only its description does."""
+    words, label = q.lower().split(), label.lower()
+    if all(w in label for w in words):
+        return 0 if label.startswith(q.lower()) else 1
+    return 2 if all(w in f"{label} {description.lower()}" for w in words) else None
 
 
 def result(label: str, href: str, kind: str, detail: str = ""):
@@ -30,8 +32,10 @@ def register(ctx, rt):
     @ar("/switcher", methods=["get"])
     def switcher(q: str = ""):
         q = q.strip()[:MAX_QUERY]
-        screens = [result(e.label, e.path, menu_group(e)) for e in sorted(ctx.menu, key=lambda e: (e.order, e.label))
-                   if matches(q, e.label, e.description)]
+        ranked = [(rank(q, e.label, e.description), e) for e in ctx.menu]
+        order = sorted((r for r in ranked if r[0] is not None),
+                       key=lambda r: (r[0], GROUPS.index(menu_group(r[1])), r[1].order, r[1].label))
+        screens = [result(e.label, e.path, menu_group(e)) for _, e in order]
         titles = {name: w.title for name, w in ctx.workflows.items()}
         runs = [result(r.id, r.href, "Recent run", titles.get(r.workflow, r.workflow))
                 for r in recent_runs(ctx.db, titles, q)]
