@@ -78,12 +78,21 @@ class WindowApi:
     def close(self) -> None:
         """Ctrl+W: close this window (the last one closed stops Pipedeck, as the close button does)."""
         logger.info("Ctrl+W: closing the window")
-        self._window.destroy()
+        close_and_wait([self._window])
 
     def quit(self) -> None:
         """Ctrl+Q: close every window, which ends the GUI loop; the server then shuts down and the process exits 0."""
         import webview
 
         logger.info("Ctrl+Q: quitting")
-        for window in list(webview.windows):
-            window.destroy()
+        close_and_wait(list(webview.windows))
+
+
+def close_and_wait(windows: list) -> None:
+    # pywebview hands a call's return value back to its window from this (non-daemon) thread: were the window still
+    # closing then, the hand-over would wait for it forever and keep the process from exiting. Once `closed` is set,
+    # the window is gone and the hand-over is skipped.
+    for window in windows:
+        window.destroy()
+    for window in windows:
+        window.events.closed.wait(5)

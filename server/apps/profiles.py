@@ -56,8 +56,10 @@ def clean_profile(form: dict) -> dict:
 def fields(v: dict, prefix: str):
     """The four labelled fields, shared by the add and the edit forms."""
     def field(name, label, hint, **kw):
-        return Label(label, Input(name=name, id=f"{prefix}-{name}", value=v.get(name, ""), maxlength=MAX, **kw),
-                     Small(hint, cls="muted"), fr=f"{prefix}-{name}")
+        fid = f"{prefix}-{name}"
+        return Div(Label(label, fr=fid),
+                   Input(name=name, id=fid, value=v.get(name, ""), maxlength=MAX, aria_describedby=f"{fid}-hint", **kw),
+                   Small(hint, id=f"{fid}-hint", cls="muted hint"))
     return Grid(field("name", "Name", "Kept private, never on screen.", required=True),
                 field("menu_name", "Menu name", "What the screen shows (the name if empty)."),
                 field("address", "Website", "A domain or address, e.g. acme.example.", inputmode="url"),
