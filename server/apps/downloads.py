@@ -65,6 +65,13 @@ def produced_files(downloads: Path) -> list[Produced]:
     return sorted(found, key=lambda f: (-f.modified, f.relative))
 
 
+def is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a name too long for the file system: it names no file
+        return False
+
+
 def file_row(f: Produced):
     # The words hide on a narrow window (app.css); the title and aria-label still name each action.
     actions = [Button(icon("folder-open"), Span("Open folder", cls="label"), type="button", title="Open folder",
@@ -104,7 +111,7 @@ def register(ctx, rt):
 
     def serve(path: Path, filename: str):
         # Temporary `.part` files are unfinished; only complete files are offered.
-        if filename.startswith(".") or not path.is_file():
+        if filename.startswith(".") or not is_file(path):
             raise NotFound(f"There is no file “{filename}” in the downloads folder.", "/downloads")
         # No Access-Control-Allow-Origin: a page in the user's browser on another site must not read their exports.
         return FileResponse(path, filename=filename, media_type="text/csv" if filename.endswith(".csv") else None)
