@@ -105,8 +105,10 @@ def register(ctx, rt):
         files = await asyncio.to_thread(produced_files, downloads)
         return page(ctx, "Downloads", H1("Downloads"),
                     P("Everything the workflows produced, newest first, in ", Code(str(downloads)), ".", cls="lead"),
-                    Button(icon("folder-open"), "Open the downloads folder", type="button",
-                           cls="outline secondary", data_open_folder=""),
+                    Div(Button(icon("folder-open"), "Open the downloads folder", type="button",
+                               cls="outline secondary", data_open_folder=""),
+                        Button(icon("copy"), "Copy its path", type="button", cls="outline secondary",
+                               data_copy=str(downloads)), cls="actions"),
                     files_table(files, downloads), current="/downloads", wide=True)
 
     def serve(path: Path, filename: str):

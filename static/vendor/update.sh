@@ -19,7 +19,7 @@ cp package/LICENSE "$here/lucide/LICENSE"
 python3 - package/sprite.svg "$here/lucide/sprite.svg" <<'PY'
 import re, sys
 names = ("lock grip-vertical x message-square panel-right-close panel-right-open search folder-open download "
-         "waypoints check circle-alert pencil house file-text trash info user-round").split()
+         "waypoints check circle-alert pencil house file-text trash info user-round copy").split()
 src = open(sys.argv[1]).read()
 symbols = [re.search(r'    <symbol id="%s" .*?</symbol>' % re.escape(n), src, re.S).group(0) for n in names]
 open(sys.argv[2], "w").write("\n".join(['<?xml version="1.0" encoding="utf-8"?>',
