@@ -83,6 +83,12 @@ def test_assistant_starts_collapsed_on_a_narrow_window(sized, app):
     narrow = sized.viewport_size["width"] < 900
     expect(toggle).to_have_attribute("aria-expanded", "false" if narrow else "true")
     expect(sized.locator("#chat-form textarea")).to_be_visible(visible=not narrow)
+    if narrow:  # opened, it lies over the content and takes the keys; Escape puts it away again
+        toggle.click()
+        expect(sized.locator("#chat-form textarea")).to_be_focused()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        sized.keyboard.press("Escape")
+        expect(sized.locator("#chat-form textarea")).to_be_hidden()
 
 
 def test_collapsed_assistant_is_remembered_across_pages_and_reloads(browser, app):
