@@ -1,9 +1,11 @@
-"""The shell's own routes: the quick switcher (Ctrl+K) and the Assistant panel's remembered state."""
+"""The shell's own routes: the quick switcher (Ctrl+K), the Assistant panel's remembered state, the current
+profile chosen in the sidebar."""
 from __future__ import annotations
 
-from fasthtml.common import A, APIRouter, Li, Small, Span
+from fasthtml.common import A, APIRouter, HttpHeader, Li, Small, Span
 from starlette.responses import Response
 
+from ..current_profile import active_profiles, choose_profile
 from ..db import store_set
 from ..layout import ASSISTANT, GROUPS, menu_group
 from ..runs_recent import recent_runs
@@ -41,6 +43,13 @@ def register(ctx, rt):
                 for r in recent_runs(ctx.db, titles, q)]
         found = (screens + runs)[:SHOWN]
         return tuple(found) if found else Li(Small("Nothing matches.", cls="muted"), cls="empty")
+
+    @ar("/profiles/current", methods=["post"])
+    def choose(pid: int):
+        if any(p.id == pid for p in active_profiles(ctx.db)):
+            choose_profile(ctx.db, pid)
+        # Every screen shows the current profile (sidebar, tasks): reload the one the user is on.
+        return HttpHeader("HX-Refresh", "true")
 
     @ar("/shell/assistant", methods=["post"])
     def assistant(state: str = ""):

@@ -56,34 +56,50 @@ class TaskList:
                 self.ctx.db.execute("UPDATE task SET priority = ? WHERE id = ?", [priority, tid])
 
 
+def item(t: Task):
+    return Li(
+        Hidden(name="id", value=t.id),
+        Span(icon("grip-vertical"), cls="handle", title="Drag to reorder"),
+        Input(type="checkbox", checked=bool(t.done), aria_label=f"Done: {t.text}",
+              hx_post=f"/tasks/{t.id}/toggle", hx_target=f"#task-{t.id}", hx_swap="outerHTML"),
+        Span(t.text, cls="task-text" + (" done" if t.done else ""), title="Click to rename",
+             hx_get=f"/tasks/{t.id}/edit", hx_target=f"#task-{t.id}", hx_swap="outerHTML"),
+        Button(icon("x"), cls="outline secondary small", aria_label=f"Delete: {t.text}",
+               hx_delete=f"/tasks/{t.id}", hx_target=f"#task-{t.id}", hx_swap="outerHTML",
+               hx_confirm="Delete this task?"),
+        id=f"task-{t.id}", cls="task")
+
+
+def add_form(error=None, text=""):
+    return Form(Div(Input(name="text", placeholder="What needs doing?", value=text, maxlength=MAX_TEXT,
+                          aria_label="New task", aria_invalid="true" if error else None, data_autofocus=True),
+                    Button("Add"), role="group"), error_note(error),
+                hx_post="/tasks", hx_target="#task-add", hx_swap="outerHTML", id="task-add")
+
+
+def task_list(items: list[Task]):
+    # SortableJS moves the items; the form's "end" trigger posts the ids in their new order.
+    return Form(Ul(*map(item, items), cls="plain-list"), id="task-list", cls="sortable",
+                hx_post="/tasks/reorder", hx_trigger="end", hx_swap="none")
+
+
+def edit_form(t: Task, error: str = "", text: str | None = None):
+    """Rename mode: Enter saves; Escape presses Cancel (static/app.js: any form's [data-cancel])."""
+    tid = t.id
+    return Li(Form(Div(Input(name="text", value=t.text if text is None else text, maxlength=MAX_TEXT,
+                             data_autofocus=True, aria_label="Task text", aria_invalid="true" if error else None),
+                       Button("Save"),
+                       Button("Cancel", type="button", cls="secondary", data_cancel=True,
+                              hx_get=f"/tasks/{tid}", hx_target=f"#task-{tid}", hx_swap="outerHTML"),
+                       role="group"), error_note(error or None),
+                   hx_put=f"/tasks/{tid}", hx_target=f"#task-{tid}", hx_swap="outerHTML"),
+              id=f"task-{tid}", cls="task editing")
+
+
 def register(ctx, rt):
     tasks = ctx.task_list = TaskList(ctx)
     ctx.menu.append(MenuEntry("/tasks", "Tasks", "Tools", 10, "A to-do list for the current profile."))
     ar = APIRouter()
-
-    def item(t: Task):
-        return Li(
-            Hidden(name="id", value=t.id),
-            Span(icon("grip-vertical"), cls="handle", title="Drag to reorder"),
-            Input(type="checkbox", checked=bool(t.done), aria_label=f"Done: {t.text}",
-                  hx_post=f"/tasks/{t.id}/toggle", hx_target=f"#task-{t.id}", hx_swap="outerHTML"),
-            Span(t.text, cls="task-text" + (" done" if t.done else ""), title="Click to rename",
-                 hx_get=f"/tasks/{t.id}/edit", hx_target=f"#task-{t.id}", hx_swap="outerHTML"),
-            Button(icon("x"), cls="outline secondary small", aria_label=f"Delete: {t.text}",
-                   hx_delete=f"/tasks/{t.id}", hx_target=f"#task-{t.id}", hx_swap="outerHTML",
-                   hx_confirm="Delete this task?"),
-            id=f"task-{t.id}", cls="task")
-
-    def add_form(error=None, text=""):
-        return Form(Div(Input(name="text", placeholder="What needs doing?", value=text, maxlength=MAX_TEXT,
-                              aria_label="New task", aria_invalid="true" if error else None, data_autofocus=True),
-                        Button("Add"), role="group"), error_note(error),
-                    hx_post="/tasks", hx_target="#task-add", hx_swap="outerHTML", id="task-add")
-
-    def task_list(profile):
-        # SortableJS moves the items; the form's "end" trigger posts the ids in their new order.
-        return Form(Ul(*map(item, tasks.for_profile(profile.id)), cls="plain-list"), id="task-list", cls="sortable",
-                    hx_post="/tasks/reorder", hx_trigger="end", hx_swap="none")
 
     @ar("/tasks", methods=["get"])
     def index():
@@ -94,7 +110,7 @@ def register(ctx, rt):
         return page(ctx, "Tasks", H1("Tasks"),
                     P("For ", Strong(profile.menu_name, cls="task-profile"),
                       " (the current profile: change it in the sidebar).", cls="lead"),
-                    add_form(), task_list(profile), current="/tasks")
+                    add_form(), task_list(tasks.for_profile(profile.id)), current="/tasks")
 
     @ar("/tasks", methods=["post"])
     def add(text: str = ""):
@@ -118,18 +134,6 @@ def register(ctx, rt):
     @ar("/tasks/{tid}/edit", methods=["get"])
     def edit(tid: int):
         return edit_form(tasks.tasks[tid])
-
-    def edit_form(t: Task, error: str = "", text: str | None = None):
-        tid = t.id
-        # Escape presses Cancel (static/app.js: any form's [data-cancel]); Enter saves.
-        return Li(Form(Div(Input(name="text", value=t.text if text is None else text, maxlength=MAX_TEXT,
-                                 data_autofocus=True, aria_label="Task text", aria_invalid="true" if error else None),
-                           Button("Save"),
-                           Button("Cancel", type="button", cls="secondary", data_cancel=True,
-                                  hx_get=f"/tasks/{tid}", hx_target=f"#task-{tid}", hx_swap="outerHTML"),
-                           role="group"), error_note(error or None),
-                       hx_put=f"/tasks/{tid}", hx_target=f"#task-{tid}", hx_swap="outerHTML"),
-                  id=f"task-{tid}", cls="task editing")
 
     @ar("/tasks/{tid}", methods=["put"])
     def rename(tid: int, text: str = ""):
