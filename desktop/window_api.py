@@ -1,4 +1,5 @@
-"""What the page may ask of the native window (`window.pywebview.api.*`): save a file, open a link outside."""
+"""What the page may ask of the native window (`window.pywebview.api.*`): save a file, open a link outside, close
+the window (Ctrl+W) or quit (Ctrl+Q)."""
 from __future__ import annotations
 
 import webbrowser
@@ -73,3 +74,25 @@ class WindowApi:
         if urlsplit(url).scheme not in ("http", "https", "mailto"):
             return False
         return webbrowser.open(url)
+
+    def close(self) -> None:
+        """Ctrl+W: close this window (the last one closed stops Pipedeck, as the close button does)."""
+        logger.info("Ctrl+W: closing the window")
+        close_and_wait([self._window])
+
+    def quit(self) -> None:
+        """Ctrl+Q: close every window, which ends the GUI loop; the server then shuts down and the process exits 0."""
+        import webview
+
+        logger.info("Ctrl+Q: quitting")
+        close_and_wait(list(webview.windows))
+
+
+def close_and_wait(windows: list) -> None:
+    # pywebview hands a call's return value back to its window from this (non-daemon) thread: were the window still
+    # closing then, the hand-over would wait for it forever and keep the process from exiting. Once `closed` is set,
+    # the window is gone and the hand-over is skipped.
+    for window in windows:
+        window.destroy()
+    for window in windows:
+        window.events.closed.wait(5)

@@ -12,7 +12,7 @@ from python_multipart.exceptions import FormParserError
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
-from . import layout, recovery
+from . import layout, logs, recovery
 from .apps import discover_apps
 from .config import STATIC_DIR, Config
 from .context import Context, MenuEntry
@@ -39,6 +39,7 @@ def wants_fragment(req) -> bool:
 def create_app(cfg: Config | None = None) -> FastHTML:
     cfg = cfg or Config()
     cfg.ensure_dirs()
+    log_file = logs.log_to_file(cfg.data_dir)
     db = recovery.open_or_recover(cfg.db_path)
     ctx = Context(cfg=cfg, db=db, runs=RunStore(db))
 
@@ -57,6 +58,7 @@ def create_app(cfg: Config | None = None) -> FastHTML:
         if tasks:  # let cancelled work save its state (an interrupted chat answer) before the database closes
             await asyncio.wait(tasks, timeout=3)
         db.close()  # every thread's connection
+        logs.stop_logging_to_file(cfg.data_dir)
 
     def error_page(req, exc):
         if req.scope["type"] == "websocket":
@@ -81,7 +83,7 @@ def create_app(cfg: Config | None = None) -> FastHTML:
             logger.opt(exception=exc).error("error serving {}", req.url.path)
             status = status if 400 <= status < 600 else 500
             card = message_card("Something went wrong", "Pipedeck could not finish this request. Nothing was lost: "
-                                "your runs are saved. Try again, and see the log in the data folder if it persists.",
+                                f"your runs are saved. Try again; if it persists, the details are in {log_file}.",
                                 cls="card-error")
         if wants_fragment(req):
             return HTMLResponse(to_xml(card), status_code=status)
@@ -111,6 +113,7 @@ def create_app(cfg: Config | None = None) -> FastHTML:
         ctx.menu.append(MenuEntry(f"/{workflow.name}", workflow.title, "Workflows", workflow.order, workflow.description))
         workflow.register(rt)
     for module in discover_apps():
-        module.register(ctx, rt)
+        if router := module.register(ctx, rt):  # apps converted to FastHTML's APIRouter hand theirs back
+            router.to_app(app)
     recovery.register(ctx, rt)
     return app

@@ -1,11 +1,16 @@
-"""The page shell: head assets, the menu, the content column and the side panel."""
+"""The page shell: head assets, the sidebar, the content column, the collapsible Assistant panel, toasts."""
 from __future__ import annotations
 
-from fasthtml.common import A, Aside, Div, Li, Link, Main, Meta, Nav, NotStr, Script, Strong, Title, Ul, to_xml
+import json
 
+from fasthtml.common import (H2, A, Aside, Button, Dialog, Div, Form, HttpHeader, Input, Kbd, Li, Link, Main, Meta,
+                             Nav, NotStr, Option, P, Script, Select, Span, Strong, Title, Ul, to_xml)
+from fasthtml.svg import Svg, Use
+
+from .current_profile import active_profiles, current_profile
 from .db import store_get, store_set
 
-HEAD = (
+HEAD = [
     Meta(name="viewport", content="width=device-width, initial-scale=1"),
     # Error answers (404 card, disk-full card) are swapped in like any other, so the user sees what went wrong.
     Meta(name="htmx-config", content='{"includeIndicatorStyles": false, "allowScriptTags": false, "responseHandling": '
@@ -21,22 +26,69 @@ HEAD = (
     Script(src="/static/vendor/purify.min.js"),
     Script(src="/static/app.js", defer=True),
     Script(src="/static/chat.js", defer=True),
-)
+]
 # FastHTML deep-copies its head elements on every request; one pre-rendered string copies for free.
 HEAD_HTML = (NotStr("".join(to_xml(h) for h in HEAD)),)
 
 LAST_CHOICE = "menu:last"
+ASSISTANT = "shell:assistant"  # "open" or "collapsed": the user's last choice on a wide window
+GROUPS = ("Workflows", "Tools", "Settings")
+ICONS = "/static/vendor/lucide/sprite.svg"
+
+
+def icon(name: str, label: str | None = None):
+    """A Lucide icon from the vendored sprite (no emoji font needed); decorative unless it has a label."""
+    return Svg(Use(href=f"{ICONS}#{name}"), cls="icon", aria_hidden=None if label else "true",
+               role="img" if label else None, aria_label=label)
+
+
+def toast(text: str, kind: str = "ok") -> HttpHeader:
+    """A response header that makes static/app.js show a short notice, for an action that finished elsewhere."""
+    return HttpHeader("HX-Trigger", json.dumps({"pd-toast": {"text": text, "kind": kind}}))
+
+
+def menu_group(entry) -> str:
+    return "Tools" if entry.group == "Apps" else entry.group
+
+
+def profile_chooser(ctx):
+    """The current profile, chosen here for every screen (tasks are listed under it)."""
+    profiles = active_profiles(ctx.db)
+    if not profiles:
+        return P(A("Add a profile", href="/profiles"), cls="profile-chooser")
+    current = current_profile(ctx.db)
+    options = [Option(p.menu_name, value=p.id, selected=p.id == current.id) for p in profiles]
+    return Form(Select(*options, name="pid", aria_label="Current profile", hx_post="/profiles/current",
+                       hx_trigger="change", hx_swap="none"),
+                cls="profile-chooser", title="The current profile (client)")
 
 
 def menu(ctx, current: str | None):
-    groups: dict[str, list] = {}
-    for entry in sorted(ctx.menu, key=lambda e: (e.group != "Workflows", e.order, e.label)):
-        link = A(entry.label, href=entry.path, aria_current="page" if entry.path == current else None)
-        groups.setdefault(entry.group, []).append(Li(link))
-    items = [Li(A(Strong("Pipedeck"), href="/", cls="brand"))]
-    for group, links in groups.items():
-        items.append(Li(Ul(*links, cls="menu-group", aria_label=group)))
-    return Nav(Ul(*items), cls="app-menu container-fluid")
+    groups: dict[str, list] = {g: [] for g in GROUPS}
+    for entry in sorted(ctx.menu, key=lambda e: (e.order, e.label)):
+        link = A(entry.label, href=entry.path, title=entry.label, aria_current="page" if entry.path == current else None)
+        groups.setdefault(menu_group(entry), []).append(Li(link))
+    sections = [Div(H2(group), Ul(*links), cls="menu-group") for group, links in groups.items() if links]
+    return Nav(A(icon("house"), Strong("Pipedeck"), href="/", cls="brand"),
+               Button(icon("search"), Span("Go to…"), Kbd("Ctrl K"), type="button", cls="outline secondary switch",
+                      data_switcher_open=True, title="Go to any workflow, app or recent run (Ctrl+K)"),
+               profile_chooser(ctx), *sections, cls="app-menu sidebar", aria_label="Main")
+
+
+def switcher():
+    # Filled and filtered by the server (/switcher); static/app.js opens it on Ctrl+K and moves the selection.
+    return Dialog(Form(Input(type="search", name="q", placeholder="Go to a workflow, app or recent run…",
+                             aria_label="Go to", autocomplete="off", hx_get="/switcher",
+                             hx_trigger="input changed delay:80ms", hx_target="#switcher-results"),
+                       Ul(id="switcher-results", role="listbox", aria_label="Matches"), method="dialog"),
+                  id="switcher", cls="switcher")
+
+
+def assistant(panels, open_: bool):
+    return Aside(Button(icon("panel-right-close"), icon("message-square"), type="button",
+                        cls="assistant-toggle secondary outline", aria_controls="side",
+                        aria_expanded="true" if open_ else "false", aria_label="Show or hide the Assistant"),
+                 Div(*panels, cls="side-panels"), id="side", cls="side")
 
 
 def remember_choice(ctx, path: str) -> None:
@@ -48,13 +100,17 @@ def last_choice(ctx) -> str | None:
     return store_get(ctx.db, LAST_CHOICE)
 
 
-def page(ctx, title: str, *content, current: str | None = None):
-    """A full screen; `current` is the menu path, remembered as the user's last choice."""
+def page(ctx, title: str, *content, current: str | None = None, wide: bool = False):
+    """A full screen; `current` is the menu path, remembered as the user's last choice. `wide` content (the graph
+    viewer, big tables) starts with the Assistant collapsed, whatever the user chose elsewhere."""
     if current:
         remember_choice(ctx, current)
     panels = [panel() for panel in ctx.side_panels]
+    state = "collapsed" if wide or store_get(ctx.db, ASSISTANT) == "collapsed" else "open"
     return (Title(f"{title} · Pipedeck"),
-            menu(ctx, current),
-            Main(Div(*content, id="content", cls="content"),
-                 Aside(*panels, id="side", cls="side") if panels else None,
-                 cls="container-fluid layout"))
+            Div(menu(ctx, current),
+                Main(Div(*content, id="content", cls="content"), cls="main"),
+                assistant(panels, state == "open") if panels else None,
+                Div(id="toasts", cls="toasts", role="status", aria_live="polite"),
+                switcher(),
+                cls="shell" + (" wide" if wide else ""), data_assistant=state if panels else "none"))

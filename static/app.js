@@ -19,10 +19,25 @@ htmx.onLoad(function (root) {
   if (field && !typingAside) field.focus();
 });
 
+function desktop() { return window.pywebview && window.pywebview.api; }
+
+// Toasts: the server asks with an `HX-Trigger: {"pd-toast": {...}}` header (server/layout.py toast()); scripts call
+// pdToast() for actions that finish outside htmx (a native dialog, the file manager, the clipboard).
+function pdToast(text, kind) {
+  var box = document.getElementById("toasts");
+  if (!box || !text) return;
+  var t = document.createElement("div");
+  t.className = "toast" + (kind === "error" ? " error" : "");
+  t.textContent = text;
+  box.append(t);
+  setTimeout(function () { t.classList.add("leaving"); }, kind === "error" ? 6000 : 3500);
+  setTimeout(function () { t.remove(); }, kind === "error" ? 6400 : 3900);
+}
+document.addEventListener("pd-toast", function (ev) { pdToast(ev.detail.text, ev.detail.kind); });
+
 // Links and files in the native window (pywebview sets window.pywebview): a webview neither leaves the app for
 // other websites nor downloads like a browser, so those go to the system's browser and a native Save-as dialog.
 (function () {
-  function desktop() { return window.pywebview && window.pywebview.api; }
   function note(el, text) {
     var n = el.nextElementSibling && el.nextElementSibling.classList.contains("file-note") ? el.nextElementSibling : null;
     if (!text) { if (n) n.remove(); return; }
@@ -42,6 +57,7 @@ htmx.onLoad(function (root) {
       ev.preventDefault();
       api.save_as(url.pathname + url.search, a.getAttribute("download") || "").then(function (r) {
         note(a, r && r.saved ? "Saved to " + r.path : (r && r.error) || "");
+        if (r && (r.saved || r.error)) pdToast(r.saved ? "Saved to " + r.path : r.error, r.saved ? "ok" : "error");
       });
     }
   });
@@ -55,6 +71,118 @@ htmx.onLoad(function (root) {
     fetch("/open-folder", { method: "POST", body: body })
       .then(function (r) { return r.ok ? "" : r.text(); })
       .catch(function () { return "Pipedeck is not answering."; })
-      .then(function (msg) { note(b, msg); });
+      .then(function (msg) {
+        note(b, msg);
+        pdToast(msg || "Opened the folder in your file manager.", msg ? "error" : "ok");
+      });
+  });
+  // "Copy" buttons (`data-copy="text"`): the clipboard, with the older execCommand where the API is refused.
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("[data-copy]");
+    if (!b) return;
+    var text = b.getAttribute("data-copy");
+    function fallback() {
+      var area = document.createElement("textarea");
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      var ok = document.execCommand("copy");
+      area.remove();
+      return ok;
+    }
+    var done = navigator.clipboard ? navigator.clipboard.writeText(text).then(function () { return true; }, fallback)
+      : Promise.resolve(fallback());
+    done.then(function (ok) { pdToast(ok ? "Copied." : "Could not copy.", ok ? "ok" : "error"); });
+  });
+})();
+
+// The shell: the Assistant panel's toggle, the quick switcher, and the keys a desktop app answers to.
+(function () {
+  var narrow = window.matchMedia("(max-width: 899px)");
+  function shell() { return document.querySelector(".shell"); }
+  function assistantOpen(s) {
+    var state = s.dataset.assistant;
+    return narrow.matches ? state === "shown" : state === "open" || state === "shown";
+  }
+  function syncToggle() {
+    var s = shell(), b = s && s.querySelector(".assistant-toggle");
+    if (b) b.setAttribute("aria-expanded", String(assistantOpen(s)));
+  }
+  function setAssistant(open) {
+    var s = shell();
+    if (!s || s.dataset.assistant === "none") return;
+    if (narrow.matches) {
+      // On a narrow window the panel opens over the content for now; the choice for wide windows stays as it was.
+      s.dataset.assistant = open ? "shown" : "collapsed";
+    } else {
+      s.dataset.assistant = open ? "open" : "collapsed";
+      htmx.ajax("POST", "/shell/assistant", { values: { state: s.dataset.assistant }, swap: "none" });
+    }
+    syncToggle();
+    var box = open && s.querySelector("#side textarea");
+    if (box) box.focus();
+  }
+  document.addEventListener("click", function (ev) {
+    var t = ev.target.closest && ev.target.closest(".assistant-toggle");
+    if (t) setAssistant(!assistantOpen(shell()));
+    if (ev.target.closest && ev.target.closest("[data-switcher-open]")) openSwitcher();
+  });
+  narrow.addEventListener("change", syncToggle);
+  document.addEventListener("DOMContentLoaded", syncToggle);
+  document.addEventListener("htmx:historyRestore", syncToggle);
+
+  // Quick switcher: the server lists matches (/switcher); arrows move the selection, Enter opens it.
+  function dialog() { return document.getElementById("switcher"); }
+  function options() { return Array.prototype.slice.call(dialog().querySelectorAll("#switcher-results a")); }
+  function select(i) {
+    var all = options();
+    all.forEach(function (a, j) { a.setAttribute("aria-selected", String(i === j)); });
+    if (all[i]) all[i].scrollIntoView({ block: "nearest" });
+  }
+  function selected() { return options().findIndex(function (a) { return a.getAttribute("aria-selected") === "true"; }); }
+  function openSwitcher() {
+    var d = dialog();
+    if (!d) return;
+    if (d.open) { d.close(); return; }
+    var input = d.querySelector("input");
+    input.value = "";
+    d.showModal();
+    input.focus();
+    htmx.ajax("GET", "/switcher", { target: "#switcher-results", swap: "innerHTML" });
+  }
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    if (ev.target.id === "switcher-results") select(0);
+  });
+  document.addEventListener("submit", function (ev) {
+    if (!ev.target.closest("#switcher")) return;
+    ev.preventDefault();
+    var a = options()[Math.max(selected(), 0)];
+    if (a) location.href = a.href;
+  });
+  document.addEventListener("click", function (ev) {
+    if (ev.target === dialog()) dialog().close();  // a click on the backdrop, outside the box
+  });
+
+  document.addEventListener("keydown", function (ev) {
+    var key = (ev.key || "").toLowerCase(), mod = (ev.ctrlKey || ev.metaKey) && !ev.altKey && !ev.shiftKey;
+    var api = desktop();
+    if (mod && key === "k") { ev.preventDefault(); openSwitcher(); return; }
+    // The window has no menu bar: Ctrl+Q quits Pipedeck, Ctrl+W closes this window (in a browser, the browser's own).
+    if (mod && api && key === "q") { ev.preventDefault(); api.quit(); return; }
+    if (mod && api && key === "w") { ev.preventDefault(); api.close(); return; }
+    var d = dialog();
+    if (d && d.open && (key === "arrowdown" || key === "arrowup")) {
+      ev.preventDefault();
+      var n = options().length;
+      if (n) select((selected() + (key === "arrowdown" ? 1 : n - 1)) % n);
+      return;
+    }
+    if (key !== "escape" || ev.defaultPrevented) return;
+    // Escape cancels an edit: a form's [data-cancel] button puts the item back as it was.
+    var form = ev.target.closest && ev.target.closest("form");
+    var cancel = form && form.querySelector("[data-cancel]");
+    if (cancel) { ev.preventDefault(); cancel.click(); return; }
+    var s = shell();
+    if (s && narrow.matches && s.dataset.assistant === "shown") { ev.preventDefault(); setAssistant(false); }
   });
 })();

@@ -45,7 +45,7 @@ def test_poem_streams_into_its_card_then_finalize_unfinalize_and_new_poem(browse
         expect(poem).to_contain_text("violet")
         expect(page.locator(".card-final")).to_contain_text("A wistful poem for Ada, in violet, at dusk.")
 
-        page.get_by_role("button", name="Finalize 🔒").click()
+        page.get_by_role("button", name="Finalize").click()
         expect(page.locator(".card-final.finalized")).to_be_visible()
         expect(page.locator(".revert")).to_have_count(0)
         expect(page.get_by_role("button", name="New poem")).to_have_count(0)

@@ -9,7 +9,7 @@ from ..botify.token import forget_token, load_token, save_token
 from ..botify.ui import connect_form
 from ..context import MenuEntry
 from ..engine.cards import card_id, next_card
-from ..layout import page
+from ..layout import page, toast
 
 ORDER = 40
 MAX_TOKEN = 512
@@ -37,7 +37,7 @@ def clean_token(raw: str) -> str:
 
 
 def register(ctx, rt):
-    ctx.menu.append(MenuEntry("/botify", "Connect to Botify", "Apps", ORDER,
+    ctx.menu.append(MenuEntry("/botify", "Connect to Botify", "Settings", ORDER,
                               "Your Botify API token, for the link-graph workflow."))
 
     def status():
@@ -72,9 +72,10 @@ def register(ctx, rt):
             return body if htmx else page(ctx, "Connect to Botify", H1("Connect to Botify"), body, current="/botify")
         save_token(ctx.cfg.data_dir, clean_token(token), username)
         ctx.narrate(f"Connected to Botify as {username}.")
+        stored = toast(f"Botify token stored (connected as {username}).")
         if in_workflow:
-            return next_card(WORKFLOW, step, pipeline_id)
-        return status() if htmx else Redirect("/botify")
+            return next_card(WORKFLOW, step, pipeline_id), stored
+        return (status(), stored) if htmx else Redirect("/botify")
 
     @rt("/botify/forget", methods=["post"])
     def forget(req: Request):

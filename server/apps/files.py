@@ -9,6 +9,7 @@ import os
 import shlex
 import sys
 
+from fasthtml.common import APIRouter
 from starlette.responses import PlainTextResponse, Response
 
 from ..files import UnsafePath, inside
@@ -31,7 +32,9 @@ def downloads_folder(ctx, relative: str):
 
 
 def register(ctx, rt):
-    @rt("/open-folder", methods=["post"])
+    ar = APIRouter()
+
+    @ar("/open-folder", methods=["post"])
     async def open_folder(path: str = ""):
         try:
             folder = downloads_folder(ctx, path)
@@ -50,3 +53,5 @@ def register(ctx, rt):
         # Some file managers keep the opener running; waiting in the background reaps it without holding the request.
         ctx.spawn(proc.wait())
         return Response(status_code=204)
+
+    return ar

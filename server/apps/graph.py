@@ -109,7 +109,7 @@ def register(ctx, rt):
         return page(ctx, "Link graphs", H1("Link graphs"),
                     P("Every link graph in the downloads folder. Open one to see it drawn; nothing leaves this "
                       "machine.", cls="lead"),
-                    views.graph_list(list_graphs(downloads), hint), current="/graph")
+                    views.graph_list(list_graphs(downloads), hint), current="/graph", wide=True)
 
     @rt("/graph/{org}/{project}/{slug}", methods=["get"])
     async def viewer(org: str, project: str, slug: str):
@@ -118,7 +118,7 @@ def register(ctx, rt):
             return missing(org, project, slug)
         content = await body(org, project, slug, files)
         return page(ctx, f"{project} · {slug}", views.viewer_title(org, project, slug), content,
-                    views.help_details(), *views.ASSETS, current="/graph")
+                    views.help_details(), *views.ASSETS, current="/graph", wide=True)
 
     @rt("/graph/{org}/{project}/{slug}/status", methods=["get"])
     async def status(org: str, project: str, slug: str):

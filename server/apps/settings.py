@@ -17,7 +17,7 @@ MODEL_NAME_MAX = 200
 def register(ctx, rt):
     llm = services(ctx).llm
     puller = Puller(llm, ctx.spawn)
-    ctx.menu.append(MenuEntry("/settings", "Settings", "Apps", 90, "The local LLM, its models, and where data lives."))
+    ctx.menu.append(MenuEntry("/settings", "Settings", "Settings", 90, "The local LLM, its models, and where data lives."))
 
     def host_form(error=None, saved=False):
         return Form(Label("Ollama address", fr="ollama-host"),

@@ -1,13 +1,14 @@
 """Tasks: a to-do list per profile, reordered by drag and drop (priority is the list order)."""
-from fasthtml.common import (H1, A, Button, Div, Form, Hidden, Input, Label, Li, Option, P, Select, Span, Ul)
+from fasthtml.common import H1, A, APIRouter, Button, Div, Form, Hidden, Input, Li, P, Span, Strong, Ul
 
 from ..context import MenuEntry
-from ..db import Profile, Task, store_get, store_set
+from ..current_profile import choose_profile, current_profile
+from ..db import Profile, Task
 from ..engine.cards import error_note
-from ..layout import page
+from ..layout import icon, page
 
+ORDER = 30
 MAX_TEXT = 500
-CURRENT = "tasks:profile"
 
 
 def clean_text(text: str) -> str:
@@ -28,12 +29,10 @@ class TaskList:
         self.profiles = ctx.db.create(Profile, pk="id")
 
     def current_profile(self) -> Profile | None:
-        active = self.profiles(where="active = 1", order_by="priority, id")
-        chosen = store_get(self.ctx.db, CURRENT)
-        return next((p for p in active if str(p.id) == chosen), active[0] if active else None)
+        return current_profile(self.ctx.db)
 
     def choose_profile(self, pid: int) -> None:
-        store_set(self.ctx.db, CURRENT, str(pid))
+        choose_profile(self.ctx.db, pid)
 
     def for_profile(self, profile_id: int) -> list[Task]:
         return self.tasks(where="profile_id = ?", where_args=[profile_id], order_by="priority, id")
@@ -57,52 +56,63 @@ class TaskList:
                 self.ctx.db.execute("UPDATE task SET priority = ? WHERE id = ?", [priority, tid])
 
 
+def item(t: Task):
+    return Li(
+        Hidden(name="id", value=t.id),
+        Span(icon("grip-vertical"), cls="handle", title="Drag to reorder"),
+        Input(type="checkbox", checked=bool(t.done), aria_label=f"Done: {t.text}",
+              hx_post=f"/tasks/{t.id}/toggle", hx_target=f"#task-{t.id}", hx_swap="outerHTML"),
+        Span(t.text, cls="task-text" + (" done" if t.done else ""), title="Click to rename",
+             hx_get=f"/tasks/{t.id}/edit", hx_target=f"#task-{t.id}", hx_swap="outerHTML"),
+        Button(icon("x"), cls="outline secondary small", aria_label=f"Delete: {t.text}",
+               hx_delete=f"/tasks/{t.id}", hx_target=f"#task-{t.id}", hx_swap="outerHTML",
+               hx_confirm="Delete this task?"),
+        id=f"task-{t.id}", cls="task")
+
+
+def add_form(error=None, text=""):
+    return Form(Div(Input(name="text", placeholder="What needs doing?", value=text, maxlength=MAX_TEXT,
+                          aria_label="New task", aria_invalid="true" if error else None, data_autofocus=True),
+                    Button("Add"), role="group"), error_note(error),
+                hx_post="/tasks", hx_target="#task-add", hx_swap="outerHTML", id="task-add")
+
+
+def task_list(items: list[Task]):
+    # SortableJS moves the items; the form's "end" trigger posts the ids in their new order.
+    return Form(Ul(*map(item, items), cls="plain-list"), id="task-list", cls="sortable",
+                hx_post="/tasks/reorder", hx_trigger="end", hx_swap="none")
+
+
+def edit_form(t: Task, error: str = "", text: str | None = None):
+    """Rename mode: Enter saves; Escape presses Cancel (static/app.js: any form's [data-cancel])."""
+    tid = t.id
+    return Li(Form(Div(Input(name="text", value=t.text if text is None else text, maxlength=MAX_TEXT,
+                             data_autofocus=True, aria_label="Task text", aria_invalid="true" if error else None),
+                       Button("Save"),
+                       Button("Cancel", type="button", cls="secondary", data_cancel=True,
+                              hx_get=f"/tasks/{tid}", hx_target=f"#task-{tid}", hx_swap="outerHTML"),
+                       role="group"), error_note(error or None),
+                   hx_put=f"/tasks/{tid}", hx_target=f"#task-{tid}", hx_swap="outerHTML"),
+              id=f"task-{tid}", cls="task editing")
+
+
 def register(ctx, rt):
     tasks = ctx.task_list = TaskList(ctx)
-    ctx.menu.append(MenuEntry("/tasks", "Tasks", "Apps", 10, "A to-do list for the current profile."))
+    ctx.menu.append(MenuEntry("/tasks", "Tasks", "Tools", 10, "A to-do list for the current profile."))
+    ar = APIRouter()
 
-    def item(t: Task):
-        return Li(
-            Hidden(name="id", value=t.id),
-            Span("⠿", cls="handle", title="Drag to reorder"),
-            Input(type="checkbox", checked=bool(t.done), aria_label=f"Done: {t.text}",
-                  hx_post=f"/tasks/{t.id}/toggle", hx_target=f"#task-{t.id}", hx_swap="outerHTML"),
-            Span(t.text, cls="task-text" + (" done" if t.done else ""), title="Click to rename",
-                 hx_get=f"/tasks/{t.id}/edit", hx_target=f"#task-{t.id}", hx_swap="outerHTML"),
-            Button("✕", cls="outline secondary small", aria_label=f"Delete: {t.text}", hx_delete=f"/tasks/{t.id}",
-                   hx_target=f"#task-{t.id}", hx_swap="outerHTML", hx_confirm="Delete this task?"),
-            id=f"task-{t.id}", cls="task")
-
-    def add_form(error=None, text=""):
-        return Form(Div(Input(name="text", placeholder="What needs doing?", value=text, maxlength=MAX_TEXT * 4,
-                              aria_invalid="true" if error else None, data_autofocus=True),
-                        Button("Add"), role="group"), error_note(error),
-                    hx_post="/tasks", hx_target="#task-add", hx_swap="outerHTML", id="task-add")
-
-    def task_list(profile):
-        # SortableJS moves the items; the form's "end" trigger posts the ids in their new order.
-        return Form(Ul(*map(item, tasks.for_profile(profile.id)), cls="plain-list"), id="task-list", cls="sortable",
-                    hx_post="/tasks/reorder", hx_trigger="end", hx_swap="none")
-
-    def profile_picker(current):
-        active = tasks.profiles(where="active = 1", order_by="priority, id")
-        return Form(Label("Profile", Select(*[Option(p.menu_name, value=p.id, selected=p.id == current.id) for p in active],
-                                            name="pid", hx_post="/tasks/profile", hx_target="body", hx_trigger="change")))
-
-    @rt("/tasks", methods=["get"])
+    @ar("/tasks", methods=["get"])
     def index():
         profile = tasks.current_profile()
         if profile is None:
             return page(ctx, "Tasks", H1("Tasks"), P("No active profile. ", A("Add or activate one", href="/profiles"),
                                                      " to keep tasks."), current="/tasks")
-        return page(ctx, "Tasks", H1("Tasks"), profile_picker(profile), add_form(), task_list(profile), current="/tasks")
+        return page(ctx, "Tasks", H1("Tasks"),
+                    P("For ", Strong(profile.menu_name, cls="task-profile"),
+                      " (the current profile: change it in the sidebar).", cls="lead"),
+                    add_form(), task_list(tasks.for_profile(profile.id)), current="/tasks")
 
-    @rt("/tasks/profile", methods=["post"])
-    def choose(pid: int):
-        tasks.choose_profile(pid)
-        return index()
-
-    @rt("/tasks", methods=["post"])
+    @ar("/tasks", methods=["post"])
     def add(text: str = ""):
         profile = tasks.current_profile()
         if profile is None:
@@ -113,31 +123,33 @@ def register(ctx, rt):
             return add_form(str(e), text[:MAX_TEXT * 4])
         return add_form(), Ul(item(t), hx_swap_oob="beforeend:#task-list ul")
 
-    @rt("/tasks/{tid}/toggle", methods=["post"])
+    @ar("/tasks/{tid}/toggle", methods=["post"])
     def toggle(tid: int):
         return item(tasks.set_done(tid, not tasks.tasks[tid].done))
 
-    @rt("/tasks/{tid}/edit", methods=["get"])
-    def edit(tid: int, error: str = ""):
-        t = tasks.tasks[tid]
-        return Li(Form(Div(Input(name="text", value=t.text, data_autofocus=True, aria_label="Task text"),
-                           Button("Save"), role="group"), error_note(error or None),
-                       hx_put=f"/tasks/{tid}", hx_target=f"#task-{tid}", hx_swap="outerHTML"),
-                  id=f"task-{tid}", cls="task editing")
+    @ar("/tasks/{tid}", methods=["get"])
+    def show(tid: int):
+        return item(tasks.tasks[tid])
 
-    @rt("/tasks/{tid}", methods=["put"])
+    @ar("/tasks/{tid}/edit", methods=["get"])
+    def edit(tid: int):
+        return edit_form(tasks.tasks[tid])
+
+    @ar("/tasks/{tid}", methods=["put"])
     def rename(tid: int, text: str = ""):
         try:
             return item(tasks.rename(tid, text))
         except ValueError as e:
-            return edit(tid, str(e))
+            return edit_form(tasks.tasks[tid], str(e), text[:MAX_TEXT * 4])
 
-    @rt("/tasks/{tid}", methods=["delete"])
+    @ar("/tasks/{tid}", methods=["delete"])
     def delete(tid: int):
         tasks.delete(tid)
         return ""
 
-    @rt("/tasks/reorder", methods=["post"])
+    @ar("/tasks/reorder", methods=["post"])
     def reorder(id: list[int] = None):
         tasks.reorder(id or [])
         return ""
+
+    return ar

@@ -8,7 +8,7 @@ from fasthtml.common import H1, Button, Div, Footer, Form, HttpHeader, Input, La
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from ..layout import page
+from ..layout import icon, page
 from ..db import store_get, store_set
 from .cards import (card_id, form_card, locked_card, message_card, next_card, run_vals, wrap)
 from .pipeline import FINALIZE, Run
@@ -104,7 +104,7 @@ class Workflow:
                             hx_vals=run_vals(run.id), hx_target=f"#{self.name}-chain")
             state = Small("Finalized: this run is locked. Unfinalize to change it; nothing is lost.")
         else:
-            action = Button("Finalize 🔒", hx_post=f"/{self.name}/finalize", hx_vals=run_vals(run.id),
+            action = Button("Finalize ", icon("lock"), hx_post=f"/{self.name}/finalize", hx_vals=run_vals(run.id),
                             hx_target=f"#{self.name}-chain")
             state = None
         return wrap(self.name, FINALIZE, message_card(

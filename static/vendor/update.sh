@@ -13,3 +13,17 @@ pack marked@18.2.1         lib/marked.umd.js       marked.min.js
 pack dompurify@3.4.18      dist/purify.min.js      purify.min.js
 # Link-graph viewer only (loaded by the /graph page, not the global head). 1.x is CC-BY-NC; 2.x is MIT.
 pack @cosmos.gl/graph@2.6.4 dist/index.min.js      cosmos.min.js
+# Icons: the symbols Pipedeck uses, copied unchanged from lucide-static's sprite (the whole sprite is 530 KB).
+npm pack --silent lucide-static@1.62.0 >/dev/null; tar xzf ./*.tgz; rm ./*.tgz
+cp package/LICENSE "$here/lucide/LICENSE"
+python3 - package/sprite.svg "$here/lucide/sprite.svg" <<'PY'
+import re, sys
+names = ("lock grip-vertical x message-square panel-right-close panel-right-open search folder-open download "
+         "waypoints check circle-alert pencil house file-text trash info user-round copy").split()
+src = open(sys.argv[1]).read()
+symbols = [re.search(r'    <symbol id="%s" .*?</symbol>' % re.escape(n), src, re.S).group(0) for n in names]
+open(sys.argv[2], "w").write("\n".join(['<?xml version="1.0" encoding="utf-8"?>',
+    "<!-- @license lucide-static v1.62.0 - ISC (LICENSE beside this file) -->",
+    '<svg xmlns="http://www.w3.org/2000/svg" version="1.1">', "  <defs>", *symbols, "  </defs>", "</svg>", ""]))
+PY
+rm -rf package
