@@ -5,12 +5,12 @@ import signal
 import sys
 import threading
 import time
-import webbrowser
 
 from loguru import logger
 
 from server.config import Config
 
+from .browser import open_in_browser, remove_opener
 from .instance import InstanceLock, ShowChannel, ask_to_show, running_instance
 from .server import AppServer
 
@@ -88,11 +88,12 @@ def _run_owner(cfg: Config, mode: str, lock: InstanceLock) -> int:
             startup.done.wait()
             if startup.error is None:
                 if mode != "serve":
-                    webbrowser.open(cfg.bootstrap_url)
+                    open_in_browser(cfg)
                 stop.wait()
     finally:
         starting.join()
         startup.stop()
+        remove_opener(cfg)
     if startup.error:
         print(startup.error, file=sys.stderr, flush=True)
         return 1
@@ -111,7 +112,7 @@ def _show(cfg: Config, windows, how: str) -> str:
     """Answer a later launch: another window when this process has them, else the default browser."""
     if how == "window" and windows is not None:
         return windows.show_another()
-    webbrowser.open(cfg.bootstrap_url)
+    open_in_browser(cfg)
     return "browser"
 
 
