@@ -74,6 +74,8 @@ def create_app(cfg: Config | None = None) -> FastHTML:
             status = 400
             card = message_card("Bad request", "The request's body could not be read; nothing was changed.",
                                 cls="card-error")
+        elif status == 413:  # a body past its limit, counted as it arrived (server.security)
+            card = message_card("Too large", exc.detail, cls="card-error")
         elif status == 404:
             message = exc.detail if isinstance(exc, NotFound) else "There is nothing at this address."
             card = message_card("Not found", message, A("Back", href=getattr(exc, "back", "/")), cls="card-error")
@@ -89,8 +91,8 @@ def create_app(cfg: Config | None = None) -> FastHTML:
 
     # FastHTML's own app (not fast_app): fast_app adds a catch-all static route serving any file under a folder by
     # extension, which would shadow /download/... routes; a Starlette mount under /static is narrower and safe.
-    app = FastHTML(hdrs=layout.HEAD_HTML, default_hdrs=False, title="Pipedeck", on_startup=[startup], on_shutdown=[shutdown],
-                   exception_handlers={404: error_page, 500: error_page, NotFoundError: error_page,
+    app = FastHTML(hdrs=layout.head_html(cfg), default_hdrs=False, title="Pipedeck", on_startup=[startup], on_shutdown=[shutdown],
+                   exception_handlers={404: error_page, 413: error_page, 500: error_page, NotFoundError: error_page,
                                        OverflowError: error_page, OSError: error_page,
                                        **dict.fromkeys(UNREADABLE_BODY, error_page), Exception: error_page},
                    key_fname=str(cfg.data_dir / ".sesskey"), htmlkw={"lang": "en"}, canonical=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from fasthtml.common import A, Aside, Div, Li, Link, Main, Meta, Nav, NotStr, Script, Strong, Title, Ul, to_xml
 
 from .db import store_get, store_set
+from .security import csrf_token
 
 HEAD = (
     Meta(name="viewport", content="width=device-width, initial-scale=1"),
@@ -20,10 +21,16 @@ HEAD = (
     Script(src="/static/vendor/marked.min.js"),
     Script(src="/static/vendor/purify.min.js"),
     Script(src="/static/app.js", defer=True),
+    Script(src="/static/markdown.js", defer=True),
     Script(src="/static/chat.js", defer=True),
 )
-# FastHTML deep-copies its head elements on every request; one pre-rendered string copies for free.
-HEAD_HTML = (NotStr("".join(to_xml(h) for h in HEAD)),)
+
+
+def head_html(cfg) -> tuple:
+    """The head, with this launch's CSRF token for the page's scripts (app.js sends it with every request)."""
+    token = Meta(name="pipedeck-token", content=csrf_token(cfg))
+    # FastHTML deep-copies its head elements on every request; one pre-rendered string copies for free.
+    return (NotStr("".join(to_xml(h) for h in (*HEAD, token))),)
 
 LAST_CHOICE = "menu:last"
 
