@@ -9,7 +9,7 @@ from .security import csrf_token
 HEAD = (
     Meta(name="viewport", content="width=device-width, initial-scale=1"),
     # Error answers (404 card, disk-full card) are swapped in like any other, so the user sees what went wrong.
-    Meta(name="htmx-config", content='{"includeIndicatorStyles": false, "allowScriptTags": false, "responseHandling": '
+    Meta(name="htmx-config", content='{"includeIndicatorStyles": false, "allowScriptTags": false, "allowEval": false, "responseHandling": '
          '[{"code": "204", "swap": false}, {"code": "[23]..", "swap": true}, '
          '{"code": "[45]..", "swap": true, "error": true}]}'),
     Link(rel="stylesheet", href="/static/vendor/pico.min.css"),

@@ -31,6 +31,9 @@ TOKEN_PARAM = "token"
 # Bodies are counted as they arrive (chunked or not); a route that takes more says so here.
 BODY_LIMIT = 8 << 20
 BODY_LIMITS = ((re.compile(r"^/graph/[^/]+/[^/]+/[^/]+/png$"), 64 << 20),)
+# The graph viewer's WebGL library (regl, inside cosmos) compiles its draw calls with Function(); no page shows
+# anything from outside as script there (htmx's own eval is off: allowEval false in the page's htmx-config).
+EVAL_PAGES = re.compile(r"^/graph/[^/]+/[^/]+/[^/]+$")
 STATIC_HEADERS = (
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
@@ -98,9 +101,10 @@ def csrf_token(cfg: Config) -> str:
     return hmac.new(cfg.secret.encode(), b"pipedeck csrf token", hashlib.sha256).hexdigest()
 
 
-def content_security_policy(host: str) -> bytes:
+def content_security_policy(host: str, path: str) -> bytes:
     """Only this server: no inline script or style, no outside image, no framing, nothing sent elsewhere."""
-    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    script = "'self' 'unsafe-eval'" if EVAL_PAGES.match(path) else "'self'"
+    return (f"default-src 'self'; script-src {script}; style-src 'self'; img-src 'self' data: blob:; "
             f"connect-src 'self' ws://{host}; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "
             "form-action 'self'; base-uri 'none'").encode("latin-1")
 
@@ -129,9 +133,9 @@ def counting_receive(receive, limit: int):
     return wrapped
 
 
-def with_headers(send, host: str):
+def with_headers(send, host: str, path: str):
     """`send` that adds the security headers to every response (a route's own value wins)."""
-    csp = content_security_policy(host)
+    csp = content_security_policy(host, path)
 
     async def wrapped(message):
         if message["type"] == "http.response.start":
@@ -158,7 +162,8 @@ class SecurityMiddleware:
         headers = _headers(scope)
         if scope["type"] == "http":
             host = headers.get("host", "").lower()
-            send = with_headers(send, host if host in self.hosts else self.cfg.base_url.split("://", 1)[1])
+            send = with_headers(send, host if host in self.hosts else self.cfg.base_url.split("://", 1)[1],
+                                scope["path"])
         problem = self.problem(scope)
         if problem is None and scope["type"] == "http":
             if scope["path"] == AUTH_PATH:
