@@ -37,6 +37,11 @@ def test_every_kind_of_answer_carries_the_policy_headers(http, shared_server):
     assert_policy(httpx.get(shared_server.ready_url), shared_server.port)  # and the bootstrap redirect
 
 
+def test_only_the_graph_viewer_may_eval_for_its_webgl_library(http):
+    assert "script-src 'self' 'unsafe-eval';" in http.get("/graph/acme/shop/20240101").headers["content-security-policy"]
+    assert "unsafe-eval" not in http.get("/graph/acme/shop/20240101/search?q=x").headers["content-security-policy"]
+
+
 def test_the_page_carries_no_inline_script_or_handler(http):
     for path in ("/", "/hello", "/tasks", "/settings", "/downloads"):
         html = http.get(path).text
