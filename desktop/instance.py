@@ -69,6 +69,13 @@ class InstanceLock:
         self.fd = None
 
 
+def unusable_folder(data_dir: Path, exc: BaseException) -> str:
+    """The one line a launch prints when its data folder cannot be used (read-only, full, not ours)."""
+    why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return (f"Pipedeck cannot use its data folder {data_dir}: {why}. "
+            "Make it writable (or free some space), or start with --data-dir pointing elsewhere.")
+
+
 def running_instance(data_dir: Path) -> dict | None:
     """{"pid", "port"} of the Pipedeck holding `data_dir`, or None when it has not said yet (or none runs)."""
     try:

@@ -6,18 +6,25 @@ import sys
 import threading
 import time
 
+import apsw
 from loguru import logger
 
 from server.config import Config
+from server.files import storage_problem
 
 from .browser import open_in_browser, remove_opener
-from .instance import InstanceLock, ShowChannel, ask_to_show, running_instance
+from .instance import InstanceLock, ShowChannel, ask_to_show, running_instance, unusable_folder
 from .server import AppServer
 
 def run(cfg: Config, mode: str) -> int:
     """Exit code of a launch in `mode`: window (native window), browser (default browser) or serve (headless)."""
     lock = InstanceLock(cfg.data_dir)
-    if not lock.acquire():
+    try:
+        owner = lock.acquire()
+    except OSError as e:
+        print(unusable_folder(cfg.data_dir, e), file=sys.stderr, flush=True)
+        return 1
+    if not owner:
         return join_running(cfg, mode)
     try:
         return _run_owner(cfg, mode, lock)
@@ -46,7 +53,10 @@ class Startup:
                 # Not fatal: the app works, only a second launch cannot bring this one forward.
                 logger.warning("later launches will not be able to reach this one: {}", e)
             print(f"Pipedeck ready: {self.cfg.bootstrap_url}", flush=True)
-        except (OSError, RuntimeError) as e:
+        except (OSError, apsw.Error) as e:
+            storage = storage_problem(e)
+            self.error = unusable_folder(self.cfg.data_dir, e) if storage else f"Pipedeck could not start its server: {e}"
+        except RuntimeError as e:
             self.error = f"Pipedeck could not start its server: {e}"
         finally:
             self.done.set()

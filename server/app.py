@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 
+import apsw
 from fasthtml.common import A, FastHTML, FtResponse, P, to_xml
 from fastlite import NotFoundError
 from loguru import logger
@@ -19,7 +20,7 @@ from .context import Context, MenuEntry
 from .engine import RunStore
 from .engine.cards import message_card
 from .engine.workflow import NotFound
-from .files import NO_SPACE, storage_problem
+from .files import storage_problem, storage_status
 from .security import SecurityMiddleware
 from .workflows import discover
 
@@ -67,7 +68,7 @@ def create_app(cfg: Config | None = None) -> FastHTML:
         if problem := storage_problem(exc):
             logger.warning("could not write while serving {}: {}", req.url.path, exc)
             card = message_card("Could not save", problem, cls="card-error")
-            status = 507 if exc.errno in NO_SPACE else 403
+            status = storage_status(exc)
         elif isinstance(exc, UNREADABLE_BODY):
             # Older python-fasthtml/starlette (nixpkgs ships them) let a malformed JSON or multipart body escape
             # the route; newer ones answer 400 themselves.
@@ -93,7 +94,7 @@ def create_app(cfg: Config | None = None) -> FastHTML:
     # extension, which would shadow /download/... routes; a Starlette mount under /static is narrower and safe.
     app = FastHTML(hdrs=layout.head_html(cfg), default_hdrs=False, title="Pipedeck", on_startup=[startup], on_shutdown=[shutdown],
                    exception_handlers={404: error_page, 413: error_page, 500: error_page, NotFoundError: error_page,
-                                       OverflowError: error_page, OSError: error_page,
+                                       OverflowError: error_page, OSError: error_page, apsw.Error: error_page,
                                        **dict.fromkeys(UNREADABLE_BODY, error_page), Exception: error_page},
                    key_fname=str(cfg.data_dir / ".sesskey"), htmlkw={"lang": "en"}, canonical=False)
     app.state.ctx = ctx

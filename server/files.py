@@ -7,6 +7,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import apsw
+
 
 class UnsafePath(ValueError):
     """A path asked for from outside (URL, form) that would leave its folder."""
@@ -60,16 +62,46 @@ NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
+def _fault(exc: BaseException) -> str | None:
+    """"full", "read-only" or None: what a failed write says about its disk, from the OS or from SQLite."""
+    if isinstance(exc, OSError):
+        return "full" if exc.errno in NO_SPACE else "read-only" if exc.errno in NOT_WRITABLE else None
+    if isinstance(exc, apsw.FullError):
+        return "full"
+    # SQLite says "read-only" for a database it had to open read-only, "cannot open" for a folder it cannot write.
+    return "read-only" if isinstance(exc, (apsw.ReadOnlyError, apsw.PermissionsError, apsw.CantOpenError)) else None
+
+
 def storage_problem(exc: BaseException) -> str | None:
     """A plain sentence for a write that failed because of the disk or folder, or None for any other error."""
-    if not isinstance(exc, OSError) or exc.errno not in NO_SPACE | NOT_WRITABLE:
+    fault = _fault(exc)
+    if fault is None:
         return None
-    where = f" ({Path(exc.filename).parent})" if exc.filename else ""
-    if exc.errno in NO_SPACE:
+    filename = getattr(exc, "filename", None)
+    where = f" ({Path(filename).parent})" if filename else " (the data folder)" if isinstance(exc, apsw.Error) else ""
+    if fault == "full":
         return (f"The disk is full{where}, so the file could not be written. Nothing half-written was left behind; "
                 "free some space and try again.")
     return (f"The folder is read-only{where}, so the file could not be written. Nothing was changed; make the folder "
             "writable (or choose another downloads folder) and try again.")
+
+
+def storage_status(exc: BaseException) -> int:
+    """The HTTP answer to a refused write: 507 Insufficient Storage for a full disk, 403 for a read-only folder."""
+    return 507 if _fault(exc) == "full" else 403
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why nothing can be saved in `folder` right now (full, read-only), or None; two cheap system calls."""
+    try:
+        st = os.statvfs(folder)
+    except OSError as exc:
+        return storage_problem(exc) or f"The folder {folder} cannot be read ({exc.strerror})."
+    if st.f_flag & os.ST_RDONLY or not os.access(folder, os.W_OK):
+        return storage_problem(OSError(errno.EROFS, "read-only", str(Path(folder) / "x")))
+    if st.f_bavail == 0:
+        return storage_problem(OSError(errno.ENOSPC, "full", str(Path(folder) / "x")))
+    return None
 
 
 def human_size(n: int) -> str:

@@ -1,9 +1,12 @@
 """The page shell: head assets, the menu, the content column and the side panel."""
 from __future__ import annotations
 
-from fasthtml.common import A, Aside, Div, Li, Link, Main, Meta, Nav, NotStr, Script, Strong, Title, Ul, to_xml
+from fasthtml.common import (A, Article, Aside, Div, Header, Li, Link, Main, Meta, Nav, NotStr, P, Script, Strong, Title,
+                             Ul, to_xml)
+from loguru import logger
 
 from .db import store_get, store_set
+from .files import folder_problem, storage_problem
 from .security import csrf_token
 
 HEAD = (
@@ -46,9 +49,20 @@ def menu(ctx, current: str | None):
     return Nav(Ul(*items), cls="app-menu container-fluid")
 
 
-def remember_choice(ctx, path: str) -> None:
-    if store_get(ctx.db, LAST_CHOICE) != path:
-        store_set(ctx.db, LAST_CHOICE, path)
+def remember_choice(ctx, path: str | None):
+    """Remember the menu choice; with a full or read-only data folder the page still shows, with a notice instead."""
+    try:
+        if path and store_get(ctx.db, LAST_CHOICE) != path:
+            store_set(ctx.db, LAST_CHOICE, path)
+        problem = folder_problem(ctx.cfg.data_dir)
+    except Exception as exc:
+        if (problem := storage_problem(exc)) is None:
+            raise
+        logger.warning("could not remember the menu choice: {}", exc)
+    if problem is None:
+        return None
+    return Article(Header("Pipedeck cannot save changes right now"), P(problem), cls="card card-error storage-notice",
+                   role="alert")
 
 
 def last_choice(ctx) -> str | None:
@@ -57,11 +71,10 @@ def last_choice(ctx) -> str | None:
 
 def page(ctx, title: str, *content, current: str | None = None):
     """A full screen; `current` is the menu path, remembered as the user's last choice."""
-    if current:
-        remember_choice(ctx, current)
+    notice = remember_choice(ctx, current)
     panels = [panel() for panel in ctx.side_panels]
     return (Title(f"{title} · Pipedeck"),
             menu(ctx, current),
-            Main(Div(*content, id="content", cls="content"),
+            Main(Div(notice, *content, id="content", cls="content"),
                  Aside(*panels, id="side", cls="side") if panels else None,
                  cls="container-fluid layout"))

@@ -2,6 +2,7 @@
 one is started, and the user is told on every page until they dismiss the notice."""
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -93,9 +94,20 @@ def move_aside(path: Path) -> Path:
     return aside
 
 
+def _check_usable(path: Path) -> None:
+    """Refuse, with the OS's own error, a data folder this process cannot write: that is not damage, and moving a
+    good database aside because of it would only fail (or hide the user's data)."""
+    folder = path.parent
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        readonly = os.statvfs(folder).f_flag & os.ST_RDONLY
+        raise OSError(errno.EROFS if readonly else errno.EACCES,
+                      "read-only file system" if readonly else "permission denied", str(folder))
+
+
 def open_or_recover(path: Path):
     """The app's database; a damaged one is moved aside and replaced by a fresh one that carries a notice."""
     path = Path(path)
+    _check_usable(path)
     reason = _precheck(path)
     if reason is None:
         try:

@@ -34,6 +34,9 @@ BODY_LIMITS = ((re.compile(r"^/graph/[^/]+/[^/]+/[^/]+/png$"), 64 << 20),)
 # The graph viewer's WebGL library (regl, inside cosmos) compiles its draw calls with Function(); no page shows
 # anything from outside as script there (htmx's own eval is off: allowEval false in the page's htmx-config).
 EVAL_PAGES = re.compile(r"^/graph/[^/]+/[^/]+/[^/]+$")
+# The native window's bridge (pywebview's api.js, run in the page by Qt) builds window.pywebview.api with
+# new Function(), so the window's engine gets eval too; an ordinary browser never does.
+NATIVE_WINDOW = "QtWebEngine/"
 STATIC_HEADERS = (
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
@@ -101,9 +104,10 @@ def csrf_token(cfg: Config) -> str:
     return hmac.new(cfg.secret.encode(), b"pipedeck csrf token", hashlib.sha256).hexdigest()
 
 
-def content_security_policy(host: str, path: str) -> bytes:
+def content_security_policy(host: str, path: str, agent: str = "") -> bytes:
     """Only this server: no inline script or style, no outside image, no framing, nothing sent elsewhere."""
-    script = "'self' 'unsafe-eval'" if EVAL_PAGES.match(path) else "'self'"
+    evals = EVAL_PAGES.match(path) or NATIVE_WINDOW in agent
+    script = "'self' 'unsafe-eval'" if evals else "'self'"
     return (f"default-src 'self'; script-src {script}; style-src 'self'; img-src 'self' data: blob:; "
             f"connect-src 'self' ws://{host}; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "
             "form-action 'self'; base-uri 'none'").encode("latin-1")
@@ -133,9 +137,9 @@ def counting_receive(receive, limit: int):
     return wrapped
 
 
-def with_headers(send, host: str, path: str):
+def with_headers(send, host: str, path: str, agent: str):
     """`send` that adds the security headers to every response (a route's own value wins)."""
-    csp = content_security_policy(host, path)
+    csp = content_security_policy(host, path, agent)
 
     async def wrapped(message):
         if message["type"] == "http.response.start":
@@ -163,7 +167,7 @@ class SecurityMiddleware:
         if scope["type"] == "http":
             host = headers.get("host", "").lower()
             send = with_headers(send, host if host in self.hosts else self.cfg.base_url.split("://", 1)[1],
-                                scope["path"])
+                                scope["path"], headers.get("user-agent", ""))
         problem = self.problem(scope)
         if problem is None and scope["type"] == "http":
             if scope["path"] == AUTH_PATH:

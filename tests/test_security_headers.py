@@ -37,9 +37,13 @@ def test_every_kind_of_answer_carries_the_policy_headers(http, shared_server):
     assert_policy(httpx.get(shared_server.ready_url), shared_server.port)  # and the bootstrap redirect
 
 
-def test_only_the_graph_viewer_may_eval_for_its_webgl_library(http):
+def test_only_the_graph_viewer_and_the_native_window_may_eval(http):
+    # regl (inside the WebGL viewer) and pywebview's Qt bridge build functions from strings; nothing else may.
     assert "script-src 'self' 'unsafe-eval';" in http.get("/graph/acme/shop/20240101").headers["content-security-policy"]
     assert "unsafe-eval" not in http.get("/graph/acme/shop/20240101/search?q=x").headers["content-security-policy"]
+    qt = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 QtWebEngine/6.8.0 Chrome/122 Safari/537.36"}
+    assert "script-src 'self' 'unsafe-eval';" in http.get("/tasks", headers=qt).headers["content-security-policy"]
+    assert "unsafe-eval" not in http.get("/tasks").headers["content-security-policy"]
 
 
 def test_the_page_carries_no_inline_script_or_handler(http):
