@@ -1,11 +1,15 @@
 """A full or read-only data folder: pages still show (with a notice), writes answer a clear card and lose nothing,
 and a launch on an unusable data folder says so in one line."""
 import os
+import pwd
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
-from tests.reliability_support import remount_read_only, tiny_tmpfs
+from tests.reliability_support import WrappedServer, as_user, remount_read_only, tiny_tmpfs
 from tests.support import ROOT, ServerProcess
 
 HX = {"HX-Request": "true"}
@@ -87,3 +91,28 @@ def test_a_data_folder_that_is_a_file_is_one_clear_line(tmp_path):
     assert r.returncode != 0 and "Traceback" not in r.stderr + r.stdout
     [line] = r.stderr.strip().splitlines()
     assert "cannot use its data folder" in line or "could not start" in line, line
+
+
+def test_a_data_folder_turned_read_only_while_running_keeps_pages_and_refuses_writes_plainly(dirs):
+    # Root writes through any mode: run the app as an ordinary user who owns its folders, then take the right away.
+    uid, gid = pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("nobody").pw_gid
+    base = Path(tempfile.mkdtemp(prefix="pipedeck-readonly-"))
+    os.chmod(base, 0o755)
+    data, downloads = base / "data", base / "downloads"
+    for folder in (data, downloads):
+        folder.mkdir()
+        os.chown(folder, uid, gid)
+    server = WrappedServer(data, downloads, prefix=as_user(uid, gid), env={"HOME": str(base)}).start()
+    try:
+        http = server.client()
+        assert http.post("/hello/init", data={"pipeline_id": "kept"}, headers=HX).status_code == 200
+        for path in (data, *data.iterdir()):
+            os.chmod(path, 0o500 if path.is_dir() else 0o400)
+        assert_pages_show_a_notice(http, "read-only")
+        for i in range(20):  # new worker threads open new connections: each must refuse plainly, never 500
+            r = http.post("/hello/init", data={"pipeline_id": f"ro-{i}"}, headers=HX)
+            assert r.status_code in (200, 403) and "Traceback" not in r.text, r.text[:300]
+            assert r.status_code == 200 or "read-only" in r.text
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
