@@ -44,6 +44,41 @@ STATIC_HEADERS = (
 )
 
 
+class WaitingConnections:
+    """Connections that have not yet shown this launch's secret, oldest first: the server's protocol adds each new
+    one, the middleware lets go of each that passes its checks. Over the cap, the oldest stranger is closed, so
+    half-open connections from a process without the secret cannot use up the open files the user's window needs.
+    Touched only from the event loop's thread (protocol callbacks and the middleware both run there)."""
+
+    def __init__(self, cap: int = 256):
+        self.cap = cap
+        self.waiting: dict[tuple, object] = {}
+
+    def opened(self, key: tuple, transport) -> None:
+        self.waiting[key] = transport
+        while len(self.waiting) > self.cap:
+            oldest = next(iter(self.waiting))
+            self.expire(oldest, self.waiting[oldest])
+
+    def trusted(self, key: tuple) -> None:
+        self.waiting.pop(key, None)
+
+    def expire(self, key: tuple, transport) -> None:
+        """Close this connection if it is still waiting (no request passed within the header timeout, or over the cap)."""
+        if self.waiting.get(key) is not transport:
+            return  # it showed the secret, or it closed and its address now belongs to another connection
+        del self.waiting[key]
+        if not transport.is_closing():
+            transport.abort()
+
+    def closed(self, key: tuple) -> None:
+        self.waiting.pop(key, None)
+
+
+# One per process: a uvicorn protocol class cannot be handed an object, and keys include the server's own address.
+CONNECTIONS = WaitingConnections()
+
+
 class BindRefused(ValueError):
     """A listening address that would expose the server without the user asking for it."""
 
@@ -178,6 +213,7 @@ class SecurityMiddleware:
                 return await refuse(BodyTooLarge(limit).detail, 413)(scope, receive, send)
             receive = counting_receive(receive, limit)
         if problem is None:
+            CONNECTIONS.trusted((tuple(scope.get("server") or ()), tuple(scope.get("client") or ())))
             return await self.app(scope, receive, send)
         logger.warning("refused {} {}: {}", scope.get("method", "WEBSOCKET"), scope["path"], problem)
         if scope["type"] == "websocket":
