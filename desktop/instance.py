@@ -19,6 +19,8 @@ from typing import Callable
 
 from loguru import logger
 
+from server.files import private_folder
+
 # AF_UNIX paths are limited to 108 bytes on Linux (104 on macOS); longer data folders get a short path elsewhere.
 _MAX_SOCKET_PATH = 100
 
@@ -44,7 +46,7 @@ class InstanceLock:
 
     def acquire(self) -> bool:
         """True if this process now owns the data folder, False if a running Pipedeck does."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from fastlite import database
 
+from .files import private_folder
+
 
 @dataclass
 class Pipeline:
@@ -44,7 +46,7 @@ class Task:
 
 
 def open_db(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     fresh = not path.exists()
     db = database(path)
     if fresh:

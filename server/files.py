@@ -28,13 +28,29 @@ def inside(base: Path, *parts: str) -> Path:
     return target
 
 
+def private_folder(path: Path) -> Path:
+    """`mkdir -p` where every folder it creates is 0700 (mkdir's parents=True would give them the umask's 0755)."""
+    path, missing = Path(path), []
+    level = path
+    while not level.exists() and level != level.parent:
+        missing.append(level)
+        level = level.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # another thread made it a moment ago
+            continue
+        os.chmod(folder, 0o700)  # mkdir's mode passes through the umask
+    return path
+
+
 @contextmanager
 def atomic_path(final: Path, mode: int = 0o600):
     """Yield a temporary path beside `final`; on success it is renamed over `final`, on error removed.
 
     Readers never see a half-written file under the final name, even if the process is killed."""
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(final.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
     os.close(fd)
     tmp = Path(tmp)

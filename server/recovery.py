@@ -16,6 +16,7 @@ from loguru import logger
 from .db import open_db, store_get, store_set
 from .db_threads import per_thread
 from .engine.cards import message_card
+from .files import private_folder
 
 NOTICE_KEY = "recovery:notice"
 # SQLite's companions of the database file; a stale WAL must travel with its database, never meet a fresh one.
@@ -60,7 +61,7 @@ def _check(db) -> None:
 
 def open_checked(path: Path):
     """open_db, after creating the file owner-only (no window where it is world-readable), then checked."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     if not path.exists() and not path.is_symlink():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     db = open_db(path)
