@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 
@@ -65,6 +66,9 @@ def create_app(cfg: Config | None = None) -> FastHTML:
         # A record id that does not exist (never did, another tab deleted it, or beyond SQLite's 64-bit range)
         # is "not found", not a crash.
         status = 404 if isinstance(exc, (NotFoundError, OverflowError)) else getattr(exc, "status_code", 500)
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+            status = 404  # a name longer than the file system allows: no such file can exist
+
         if problem := storage_problem(exc):
             logger.warning("could not write while serving {}: {}", req.url.path, exc)
             card = message_card("Could not save", problem, cls="card-error")

@@ -10,6 +10,9 @@ from pathlib import Path
 import apsw
 
 
+NAME_MAX, PATH_MAX = 255, 4000  # Linux's limits (bytes) on one name and on a whole path, rounded down
+
+
 class UnsafePath(ValueError):
     """A path asked for from outside (URL, form) that would leave its folder."""
 
@@ -20,6 +23,8 @@ def inside(base: Path, *parts: str) -> Path:
     for part in parts:
         if not part or "\x00" in part or "\\" in part or os.path.isabs(part):
             raise UnsafePath(f"unsafe path component: {part!r}")
+        if any(len(os.fsencode(name)) > NAME_MAX for name in part.split("/")) or len(os.fsencode(part)) > PATH_MAX:
+            raise UnsafePath("a name longer than the file system allows")  # ENAMETOOLONG: no such file can exist
         if any(p in ("..", ".") for p in Path(part).parts):
             raise UnsafePath(f"unsafe path component: {part!r}")
     target = base.joinpath(*parts).resolve()  # resolve() follows symlinks, so one pointing out is caught below
