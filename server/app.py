@@ -92,7 +92,11 @@ def create_app(cfg: Config | None = None) -> FastHTML:
                                 cls="card-error")
         if wants_fragment(req):
             return HTMLResponse(to_xml(card), status_code=status)
-        return FtResponse(layout.page(ctx, "Error", card), status_code=status)
+        try:
+            return FtResponse(layout.page(ctx, "Error", card), status_code=status)
+        except Exception:  # the page around the card needs the database; the card alone still says what happened
+            logger.exception("could not render the page around an error card")
+            return HTMLResponse(to_xml(card), status_code=status)
 
     # FastHTML's own app (not fast_app): fast_app adds a catch-all static route serving any file under a folder by
     # extension, which would shadow /download/... routes; a Starlette mount under /static is narrower and safe.

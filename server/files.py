@@ -81,13 +81,16 @@ def atomic_write(final: Path, data: bytes | str, mode: int = 0o600) -> None:
 # Errors that come from the disk or folder, not from the app: the user can fix them, so they are told plainly.
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+# SQLite's I/O errors that mean "no room": growing the WAL index (-shm), writing or truncating a file.
+SQLITE_NO_ROOM = frozenset({apsw.mapping_extended_result_codes[name] for name in
+                            ("SQLITE_IOERR_SHMSIZE", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_TRUNCATE")})
 
 
-def _fault(exc: BaseException) -> str | None:
+def storage_fault(exc: BaseException) -> str | None:
     """"full", "read-only" or None: what a failed write says about its disk, from the OS or from SQLite."""
     if isinstance(exc, OSError):
         return "full" if exc.errno in NO_SPACE else "read-only" if exc.errno in NOT_WRITABLE else None
-    if isinstance(exc, apsw.FullError):
+    if isinstance(exc, apsw.FullError) or isinstance(exc, apsw.IOError) and exc.extendedresult in SQLITE_NO_ROOM:
         return "full"
     # SQLite says "read-only" for a database it had to open read-only, "cannot open" for a folder it cannot write.
     return "read-only" if isinstance(exc, (apsw.ReadOnlyError, apsw.PermissionsError, apsw.CantOpenError)) else None
@@ -95,7 +98,7 @@ def _fault(exc: BaseException) -> str | None:
 
 def storage_problem(exc: BaseException) -> str | None:
     """A plain sentence for a write that failed because of the disk or folder, or None for any other error."""
-    fault = _fault(exc)
+    fault = storage_fault(exc)
     if fault is None:
         return None
     filename = getattr(exc, "filename", None)
@@ -109,20 +112,18 @@ def storage_problem(exc: BaseException) -> str | None:
 
 def storage_status(exc: BaseException) -> int:
     """The HTTP answer to a refused write: 507 Insufficient Storage for a full disk, 403 for a read-only folder."""
-    return 507 if _fault(exc) == "full" else 403
+    return 507 if storage_fault(exc) == "full" else 403
 
 
-def folder_problem(folder: Path) -> str | None:
-    """Why nothing can be saved in `folder` right now (full, read-only), or None; two cheap system calls."""
+def folder_fault(folder: Path) -> str | None:
+    """"full", "read-only" or None: whether anything can be saved in `folder` now (two cheap system calls)."""
     try:
         st = os.statvfs(folder)
     except OSError as exc:
-        return storage_problem(exc) or f"The folder {folder} cannot be read ({exc.strerror})."
+        return storage_fault(exc) or "read-only"
     if st.f_flag & os.ST_RDONLY or not os.access(folder, os.W_OK):
-        return storage_problem(OSError(errno.EROFS, "read-only", str(Path(folder) / "x")))
-    if st.f_bavail == 0:
-        return storage_problem(OSError(errno.ENOSPC, "full", str(Path(folder) / "x")))
-    return None
+        return "read-only"
+    return "full" if st.f_bavail == 0 else None
 
 
 def human_size(n: int) -> str:

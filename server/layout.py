@@ -6,7 +6,7 @@ from fasthtml.common import (A, Article, Aside, Div, Header, Li, Link, Main, Met
 from loguru import logger
 
 from .db import store_get, store_set
-from .files import folder_problem, storage_problem
+from .files import folder_fault, storage_fault
 from .security import csrf_token
 
 HEAD = (
@@ -54,14 +54,19 @@ def remember_choice(ctx, path: str | None):
     try:
         if path and store_get(ctx.db, LAST_CHOICE) != path:
             store_set(ctx.db, LAST_CHOICE, path)
-        problem = folder_problem(ctx.cfg.data_dir)
+        fault = folder_fault(ctx.cfg.data_dir)
     except Exception as exc:
-        if (problem := storage_problem(exc)) is None:
+        if (fault := storage_fault(exc)) is None:
             raise
         logger.warning("could not remember the menu choice: {}", exc)
-    if problem is None:
+    if fault is None:
         return None
-    return Article(Header("Pipedeck cannot save changes right now"), P(problem), cls="card card-error storage-notice",
+    where = ctx.cfg.data_dir
+    text = (f"The disk is full ({where}): pages still show, but nothing can be saved until some space is freed."
+            if fault == "full" else
+            f"The data folder is read-only ({where}): pages still show, but nothing can be saved until it is "
+            "writable again.")
+    return Article(Header("Pipedeck cannot save changes right now"), P(text), cls="card card-error storage-notice",
                    role="alert")
 
 

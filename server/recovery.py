@@ -70,7 +70,12 @@ def open_checked(path: Path):
     except BaseException:
         db.conn.close()
         raise
-    return per_thread(db, _tune)
+    first = db.conn
+    db = per_thread(db, _tune)
+    # Open for the whole run, whichever thread made it: SQLite deletes the -wal and -shm files when its last
+    # connection closes, and on a disk that has filled up since, re-creating them fails every read as well.
+    db.keep_open = first
+    return db
 
 
 def _tune(conn) -> None:

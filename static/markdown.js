@@ -15,7 +15,7 @@
       image: function (token) {
         var href = token.href || "", label = token.text || token.title || href;
         if (INLINE_IMAGE.test(href)) return '<img src="' + escapeHtml(href) + '" alt="' + escapeHtml(label) + '">';
-        return '<a href="' + escapeHtml(href) + '">' + escapeHtml("🖼 " + label) + "</a>";
+        return '<a href="' + escapeHtml(href) + '">' + escapeHtml("Image: " + label) + "</a>";
       },
     },
   });

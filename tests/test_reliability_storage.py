@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests.reliability_support import WrappedServer, as_user, remount_read_only, tiny_tmpfs
@@ -67,6 +68,20 @@ def test_a_full_data_folder_keeps_pages_and_answers_writes_with_507(dirs):
         finally:
             server.stop()
         assert saved | {"after"} <= runs(data), "every run that was answered 200 is still there"
+
+
+def test_a_data_folder_full_before_the_first_page_still_shows_pages(dirs):
+    # SQLite drops its -wal/-shm files when its last connection closes; re-creating them on a full disk would fail
+    # every read, so the app keeps one connection open for its whole run.
+    data, downloads = dirs
+    with tiny_tmpfs(data, "8m"):
+        server = ServerProcess(data, downloads).start()
+        try:
+            time.sleep(0.5)  # the start-up thread has ended (and its connection with it, before the fix)
+            fill(data)
+            assert_pages_show_a_notice(server.client(), "disk is full")
+        finally:
+            server.stop()
 
 
 def launch(data, downloads):
