@@ -7,7 +7,7 @@ import json
 import os
 
 import apsw
-from fasthtml.common import A, FastHTML, FtResponse, P, to_xml
+from fasthtml.common import A, FastHTML, FtResponse, Main, P, Title, to_xml
 from fastlite import NotFoundError
 from loguru import logger
 from python_multipart.exceptions import FormParserError
@@ -96,7 +96,7 @@ def create_app(cfg: Config | None = None) -> FastHTML:
             return FtResponse(layout.page(ctx, "Error", card), status_code=status)
         except Exception:  # the page around the card needs the database; the card alone still says what happened
             logger.exception("could not render the page around an error card")
-            return HTMLResponse(to_xml(card), status_code=status)
+            return FtResponse((Title("Error · Pipedeck"), Main(card, cls="container")), status_code=status)
 
     # FastHTML's own app (not fast_app): fast_app adds a catch-all static route serving any file under a folder by
     # extension, which would shadow /download/... routes; a Starlette mount under /static is narrower and safe.
