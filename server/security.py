@@ -48,6 +48,7 @@ class WaitingConnections:
     """Connections that have not yet shown this launch's secret, oldest first: the server's protocol adds each new
     one, the middleware lets go of each that passes its checks. Over the cap, the oldest stranger is closed, so
     half-open connections from a process without the secret cannot use up the open files the user's window needs.
+    A request to /healthz or /static (open to anyone) does not count as showing the secret.
     Touched only from the event loop's thread (protocol callbacks and the middleware both run there)."""
 
     def __init__(self, cap: int = 256):
@@ -213,7 +214,8 @@ class SecurityMiddleware:
                 return await refuse(BodyTooLarge(limit).detail, 413)(scope, receive, send)
             receive = counting_receive(receive, limit)
         if problem is None:
-            CONNECTIONS.trusted((tuple(scope.get("server") or ()), tuple(scope.get("client") or ())))
+            if not self.cfg.auth or self.has_secret(headers):  # /healthz and /static are open, but not trusted
+                CONNECTIONS.trusted((tuple(scope.get("server") or ()), tuple(scope.get("client") or ())))
             return await self.app(scope, receive, send)
         logger.warning("refused {} {}: {}", scope.get("method", "WEBSOCKET"), scope["path"], problem)
         if scope["type"] == "websocket":
