@@ -32,14 +32,22 @@ class GuardedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
 
-def raise_open_file_limit() -> None:
-    """Soft open-file limit up to the hard one: 1024 (a common default) is a few hundred idle sockets away."""
+def raise_open_file_limit() -> int:
+    """Soft open-file limit up to the hard one (1024, a common default, is a few hundred idle sockets away); the
+    soft limit now in force."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or soft < hard:
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard))
         except (ValueError, OSError) as e:
             logger.warning("could not raise the open-file limit from {}: {}", soft, e)
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def waiting_cap(open_files: int) -> int:
+    """How many connections may wait without the secret: a quarter of the open files (the rest is for the app's
+    own files and the user's connections), at least 256, at most 4096 (each costs memory)."""
+    return min(4096, max(256, open_files // 4))
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -73,7 +81,7 @@ class AppServer:
         from server.app import create_app
 
         self.app = create_app(cfg)
-        raise_open_file_limit()
+        CONNECTIONS.cap = waiting_cap(raise_open_file_limit())
         # Idle keep-alive connections close after 5 s; a request's head may be 32 KB; a chat message 1 MB.
         config = uvicorn.Config(self.app, host=cfg.host, port=cfg.port, log_level="warning",
                                 timeout_graceful_shutdown=3, lifespan="on", ws="websockets-sansio",

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from server.security import CONNECTIONS
+from desktop.server import waiting_cap
 from tests.reliability_support import WrappedServer
 from tests.support import require
 
@@ -15,16 +15,20 @@ from tests.support import require
 def limited(tmp_path_factory):
     """The server started with the common soft open-file limit of 1024."""
     base = tmp_path_factory.mktemp("conn")
-    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     prlimit = require("prlimit", "to start the server with a low open-file limit (util-linux)")
-    server = WrappedServer(base / "data", base / "downloads", prefix=[prlimit, f"--nofile=1024:{hard}"]).start()
-    yield server, hard
+    server = WrappedServer(base / "data", base / "downloads", prefix=[prlimit, "--nofile=1024:1024"]).start()
+    yield server, 1024
     server.stop()
 
 
-def test_the_soft_open_file_limit_is_raised_to_the_hard_one(limited):
-    server, hard = limited
-    limits = open(f"/proc/{server.proc.pid}/limits").read()
+def test_the_soft_open_file_limit_is_raised_to_the_hard_one(tmp_path):
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    prlimit = require("prlimit", "to start the server with a low open-file limit (util-linux)")
+    server = WrappedServer(tmp_path / "data", tmp_path / "downloads", prefix=[prlimit, f"--nofile=1024:{hard}"]).start()
+    try:
+        limits = open(f"/proc/{server.proc.pid}/limits").read()
+    finally:
+        server.stop()
     [line] = [line for line in limits.splitlines() if line.startswith("Max open files")]
     assert line.split()[3:5] == [str(hard), str(hard)], line
 
@@ -48,7 +52,7 @@ def gone(s: socket.socket) -> bool:
 def test_strangers_over_the_cap_are_closed_oldest_first_and_the_user_still_gets_in(limited, request_head):
     server, _ = limited
     strangers = []
-    for _ in range(CONNECTIONS.cap + 40):
+    for _ in range(waiting_cap(1024) + 40):  # hard limit 1024 for this server: the smallest cap
         s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
         s.sendall(request_head.format(host=f"127.0.0.1:{server.port}").encode())
         if "healthz" in request_head:
