@@ -19,6 +19,8 @@ from typing import Callable
 
 from loguru import logger
 
+from server.files import private_folder
+
 # AF_UNIX paths are limited to 108 bytes on Linux (104 on macOS); longer data folders get a short path elsewhere.
 _MAX_SOCKET_PATH = 100
 
@@ -44,7 +46,7 @@ class InstanceLock:
 
     def acquire(self) -> bool:
         """True if this process now owns the data folder, False if a running Pipedeck does."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -67,6 +69,13 @@ class InstanceLock:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
         os.close(self.fd)
         self.fd = None
+
+
+def unusable_folder(data_dir: Path, exc: BaseException) -> str:
+    """The one line a launch prints when its data folder cannot be used (read-only, full, not ours)."""
+    why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return (f"Pipedeck cannot use its data folder {data_dir}: {why}. "
+            "Make it writable (or free some space), or start with --data-dir pointing elsewhere.")
 
 
 def running_instance(data_dir: Path) -> dict | None:

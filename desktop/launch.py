@@ -5,19 +5,26 @@ import signal
 import sys
 import threading
 import time
-import webbrowser
 
+import apsw
 from loguru import logger
 
 from server.config import Config
+from server.files import storage_problem
 
-from .instance import InstanceLock, ShowChannel, ask_to_show, running_instance
+from .browser import open_in_browser, remove_opener
+from .instance import InstanceLock, ShowChannel, ask_to_show, running_instance, unusable_folder
 from .server import AppServer
 
 def run(cfg: Config, mode: str) -> int:
     """Exit code of a launch in `mode`: window (native window), browser (default browser) or serve (headless)."""
     lock = InstanceLock(cfg.data_dir)
-    if not lock.acquire():
+    try:
+        owner = lock.acquire()
+    except OSError as e:
+        print(unusable_folder(cfg.data_dir, e), file=sys.stderr, flush=True)
+        return 1
+    if not owner:
         return join_running(cfg, mode)
     try:
         return _run_owner(cfg, mode, lock)
@@ -46,7 +53,10 @@ class Startup:
                 # Not fatal: the app works, only a second launch cannot bring this one forward.
                 logger.warning("later launches will not be able to reach this one: {}", e)
             print(f"Pipedeck ready: {self.cfg.bootstrap_url}", flush=True)
-        except (OSError, RuntimeError) as e:
+        except (OSError, apsw.Error) as e:
+            storage = storage_problem(e)
+            self.error = unusable_folder(self.cfg.data_dir, e) if storage else f"Pipedeck could not start its server: {e}"
+        except RuntimeError as e:
             self.error = f"Pipedeck could not start its server: {e}"
         finally:
             self.done.set()
@@ -88,11 +98,12 @@ def _run_owner(cfg: Config, mode: str, lock: InstanceLock) -> int:
             startup.done.wait()
             if startup.error is None:
                 if mode != "serve":
-                    webbrowser.open(cfg.bootstrap_url)
+                    open_in_browser(cfg)
                 stop.wait()
     finally:
         starting.join()
         startup.stop()
+        remove_opener(cfg)
     if startup.error:
         print(startup.error, file=sys.stderr, flush=True)
         return 1
@@ -111,7 +122,7 @@ def _show(cfg: Config, windows, how: str) -> str:
     """Answer a later launch: another window when this process has them, else the default browser."""
     if how == "window" and windows is not None:
         return windows.show_another()
-    webbrowser.open(cfg.bootstrap_url)
+    open_in_browser(cfg)
     return "browser"
 
 

@@ -1,6 +1,7 @@
 """The app's server: uvicorn on loopback, in this process, started and stopped on demand."""
 from __future__ import annotations
 
+import resource
 import socket
 import threading
 import time
@@ -8,8 +9,45 @@ import urllib.request
 
 import uvicorn
 from loguru import logger
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from server.config import Config
+from server.security import CONNECTIONS
+
+# A connection must have sent a request that passed the security checks within this time, or it is closed.
+HEADER_TIMEOUT = 10.0
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, with a header timeout and a cap on connections that have not shown the secret."""
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        key = (tuple(self.server or ()), tuple(self.client or ()))
+        CONNECTIONS.opened(key, transport)
+        self.loop.call_later(HEADER_TIMEOUT, CONNECTIONS.expire, key, transport)
+
+    def connection_lost(self, exc) -> None:
+        CONNECTIONS.closed((tuple(self.server or ()), tuple(self.client or ())))
+        super().connection_lost(exc)
+
+
+def raise_open_file_limit() -> int:
+    """Soft open-file limit up to the hard one (1024, a common default, is a few hundred idle sockets away); the
+    soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard))
+        except (ValueError, OSError) as e:
+            logger.warning("could not raise the open-file limit from {}: {}", soft, e)
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def waiting_cap(open_files: int) -> int:
+    """How many connections may wait without the secret: a quarter of the open files (the rest is for the app's
+    own files and the user's connections), at least 256, at most 4096 (each costs memory)."""
+    return min(4096, max(256, open_files // 4))
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -43,8 +81,12 @@ class AppServer:
         from server.app import create_app
 
         self.app = create_app(cfg)
+        CONNECTIONS.cap = waiting_cap(raise_open_file_limit())
+        # Idle keep-alive connections close after 5 s; a request's head may be 32 KB; a chat message 1 MB.
         config = uvicorn.Config(self.app, host=cfg.host, port=cfg.port, log_level="warning",
-                                timeout_graceful_shutdown=3, lifespan="on", ws="websockets-sansio")
+                                timeout_graceful_shutdown=3, lifespan="on", ws="websockets-sansio",
+                                http=GuardedH11Protocol, timeout_keep_alive=5, h11_max_incomplete_event_size=32 << 10,
+                                ws_max_size=1 << 20)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="pipedeck-server", daemon=True)
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 
-from fasthtml.common import A, FastHTML, FtResponse, P, to_xml
+import apsw
+from fasthtml.common import A, FastHTML, FtResponse, Main, P, Title, to_xml
 from fastlite import NotFoundError
 from loguru import logger
 from python_multipart.exceptions import FormParserError
@@ -19,7 +21,7 @@ from .context import Context, MenuEntry
 from .engine import RunStore
 from .engine.cards import message_card
 from .engine.workflow import NotFound
-from .files import NO_SPACE, storage_problem
+from .files import storage_problem, storage_status
 from .security import SecurityMiddleware
 from .workflows import discover
 
@@ -66,16 +68,21 @@ def create_app(cfg: Config | None = None) -> FastHTML:
         # A record id that does not exist (never did, another tab deleted it, or beyond SQLite's 64-bit range)
         # is "not found", not a crash.
         status = 404 if isinstance(exc, (NotFoundError, OverflowError)) else getattr(exc, "status_code", 500)
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+            status = 404  # a name longer than the file system allows: no such file can exist
+
         if problem := storage_problem(exc):
             logger.warning("could not write while serving {}: {}", req.url.path, exc)
             card = message_card("Could not save", problem, cls="card-error")
-            status = 507 if exc.errno in NO_SPACE else 403
+            status = storage_status(exc)
         elif isinstance(exc, UNREADABLE_BODY):
             # Older python-fasthtml/starlette (nixpkgs ships them) let a malformed JSON or multipart body escape
             # the route; newer ones answer 400 themselves.
             status = 400
             card = message_card("Bad request", "The request's body could not be read; nothing was changed.",
                                 cls="card-error")
+        elif status == 413:  # a body past its limit, counted as it arrived (server.security)
+            card = message_card("Too large", exc.detail, cls="card-error")
         elif status == 404:
             message = exc.detail if isinstance(exc, NotFound) else "There is nothing at this address."
             card = message_card("Not found", message, A("Back", href=getattr(exc, "back", "/")), cls="card-error")
@@ -87,13 +94,17 @@ def create_app(cfg: Config | None = None) -> FastHTML:
                                 cls="card-error")
         if wants_fragment(req):
             return HTMLResponse(to_xml(card), status_code=status)
-        return FtResponse(layout.page(ctx, "Error", card), status_code=status)
+        try:
+            return FtResponse(layout.page(ctx, "Error", card), status_code=status)
+        except Exception:  # the page around the card needs the database; the card alone still says what happened
+            logger.exception("could not render the page around an error card")
+            return FtResponse((Title("Error · Pipedeck"), Main(card, cls="container")), status_code=status)
 
     # FastHTML's own app (not fast_app): fast_app adds a catch-all static route serving any file under a folder by
     # extension, which would shadow /download/... routes; a Starlette mount under /static is narrower and safe.
-    app = FastHTML(hdrs=layout.HEAD_HTML, default_hdrs=False, title="Pipedeck", on_startup=[startup], on_shutdown=[shutdown],
-                   exception_handlers={404: error_page, 500: error_page, NotFoundError: error_page,
-                                       OverflowError: error_page, OSError: error_page,
+    app = FastHTML(hdrs=layout.head_html(cfg), default_hdrs=False, title="Pipedeck", on_startup=[startup], on_shutdown=[shutdown],
+                   exception_handlers={404: error_page, 413: error_page, 500: error_page, NotFoundError: error_page,
+                                       OverflowError: error_page, OSError: error_page, apsw.Error: error_page,
                                        **dict.fromkeys(UNREADABLE_BODY, error_page), Exception: error_page},
                    key_fname=str(cfg.data_dir / ".sesskey"), htmlkw={"lang": "en"}, canonical=False)
     app.state.ctx = ctx

@@ -5,7 +5,28 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import apsw
 from fastlite import database
+from loguru import logger
+
+from .files import private_folder
+
+
+def _storage_tolerant(hook):
+    """A new-connection hook that survives a full or read-only disk: apswutils' hooks end with `PRAGMA optimize`,
+    which may write; on a full disk it failed every new thread's connection, so even reading a page gave a 500."""
+    def run(conn) -> None:
+        try:
+            hook(conn)
+        except (apsw.FullError, apsw.ReadOnlyError, apsw.IOError) as exc:
+            logger.warning("new database connection without its housekeeping: {}", exc)
+    run.storage_tolerant = True
+    return run
+
+
+# fastlite (through apswutils) registered its hooks when imported above; each new connection runs them.
+apsw.connection_hooks[:] = [h if getattr(h, "storage_tolerant", False) else _storage_tolerant(h)
+                            for h in apsw.connection_hooks]
 
 
 @dataclass
@@ -44,7 +65,7 @@ class Task:
 
 
 def open_db(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     fresh = not path.exists()
     db = database(path)
     if fresh:

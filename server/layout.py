@@ -3,17 +3,21 @@ from __future__ import annotations
 
 import json
 
-from fasthtml.common import (H2, A, Aside, Button, Dialog, Div, Form, HttpHeader, Input, Kbd, Li, Link, Main, Meta,
-                             Nav, NotStr, Option, P, Script, Select, Span, Strong, Title, Ul, to_xml)
+from loguru import logger
+
+from fasthtml.common import (H2, A, Article, Aside, Button, Dialog, Div, Form, Header, HttpHeader, Input, Kbd, Li, Link,
+                             Main, Meta, Nav, NotStr, Option, P, Script, Select, Span, Strong, Title, Ul, to_xml)
 from fasthtml.svg import Svg, Use
 
 from .current_profile import active_profiles, current_profile
 from .db import store_get, store_set
+from .files import folder_fault, storage_fault
+from .security import csrf_token
 
 HEAD = [
     Meta(name="viewport", content="width=device-width, initial-scale=1"),
     # Error answers (404 card, disk-full card) are swapped in like any other, so the user sees what went wrong.
-    Meta(name="htmx-config", content='{"includeIndicatorStyles": false, "allowScriptTags": false, "responseHandling": '
+    Meta(name="htmx-config", content='{"includeIndicatorStyles": false, "allowScriptTags": false, "allowEval": false, "responseHandling": '
          '[{"code": "204", "swap": false}, {"code": "[23]..", "swap": true}, '
          '{"code": "[45]..", "swap": true, "error": true}]}'),
     Link(rel="stylesheet", href="/static/vendor/pico.min.css"),
@@ -25,10 +29,16 @@ HEAD = [
     Script(src="/static/vendor/marked.min.js"),
     Script(src="/static/vendor/purify.min.js"),
     Script(src="/static/app.js", defer=True),
+    Script(src="/static/markdown.js", defer=True),
     Script(src="/static/chat.js", defer=True),
 ]
-# FastHTML deep-copies its head elements on every request; one pre-rendered string copies for free.
-HEAD_HTML = (NotStr("".join(to_xml(h) for h in HEAD)),)
+
+
+def head_html(cfg) -> tuple:
+    """The head, with this launch's CSRF token for the page's scripts (app.js sends it with every request)."""
+    token = Meta(name="pipedeck-token", content=csrf_token(cfg))
+    # FastHTML deep-copies its head elements on every request; one pre-rendered string copies for free.
+    return (NotStr("".join(to_xml(h) for h in (*HEAD, token))),)
 
 LAST_CHOICE = "menu:last"
 ASSISTANT = "shell:assistant"  # "open" or "collapsed": the user's last choice on a wide window
@@ -91,9 +101,25 @@ def assistant(panels, open_: bool):
                  Div(*panels, cls="side-panels"), id="side", cls="side")
 
 
-def remember_choice(ctx, path: str) -> None:
-    if store_get(ctx.db, LAST_CHOICE) != path:
-        store_set(ctx.db, LAST_CHOICE, path)
+def remember_choice(ctx, path: str | None):
+    """Remember the menu choice; with a full or read-only data folder the page still shows, with a notice instead."""
+    try:
+        if path and store_get(ctx.db, LAST_CHOICE) != path:
+            store_set(ctx.db, LAST_CHOICE, path)
+        fault = folder_fault(ctx.cfg.data_dir)
+    except Exception as exc:
+        if (fault := storage_fault(exc)) is None:
+            raise
+        logger.warning("could not remember the menu choice: {}", exc)
+    if fault is None:
+        return None
+    where = ctx.cfg.data_dir
+    text = (f"The disk is full ({where}): pages still show, but nothing can be saved until some space is freed."
+            if fault == "full" else
+            f"The data folder is read-only ({where}): pages still show, but nothing can be saved until it is "
+            "writable again.")
+    return Article(Header("Pipedeck cannot save changes right now"), P(text), cls="card card-error storage-notice",
+                   role="alert")
 
 
 def last_choice(ctx) -> str | None:
@@ -103,13 +129,12 @@ def last_choice(ctx) -> str | None:
 def page(ctx, title: str, *content, current: str | None = None, wide: bool = False):
     """A full screen; `current` is the menu path, remembered as the user's last choice. `wide` content (the graph
     viewer, big tables) starts with the Assistant collapsed, whatever the user chose elsewhere."""
-    if current:
-        remember_choice(ctx, current)
+    notice = remember_choice(ctx, current)
     panels = [panel() for panel in ctx.side_panels]
     state = "collapsed" if wide or store_get(ctx.db, ASSISTANT) == "collapsed" else "open"
     return (Title(f"{title} · Pipedeck"),
             Div(menu(ctx, current),
-                Main(Div(*content, id="content", cls="content"), cls="main"),
+                Main(Div(notice, *content, id="content", cls="content"), cls="main"),
                 assistant(panels, state == "open") if panels else None,
                 Div(id="toasts", cls="toasts", role="status", aria_live="polite"),
                 switcher(),

@@ -2,6 +2,7 @@
 one is started, and the user is told on every page until they dismiss the notice."""
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -15,6 +16,7 @@ from loguru import logger
 from .db import open_db, store_get, store_set
 from .db_threads import per_thread
 from .engine.cards import message_card
+from .files import private_folder
 
 NOTICE_KEY = "recovery:notice"
 # SQLite's companions of the database file; a stale WAL must travel with its database, never meet a fresh one.
@@ -59,7 +61,7 @@ def _check(db) -> None:
 
 def open_checked(path: Path):
     """open_db, after creating the file owner-only (no window where it is world-readable), then checked."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     if not path.exists() and not path.is_symlink():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     db = open_db(path)
@@ -68,7 +70,12 @@ def open_checked(path: Path):
     except BaseException:
         db.conn.close()
         raise
-    return per_thread(db, _tune)
+    first = db.conn
+    db = per_thread(db, _tune)
+    # Open for the whole run, whichever thread made it: SQLite deletes the -wal and -shm files when its last
+    # connection closes, and on a disk that has filled up since, re-creating them fails every read as well.
+    db.keep_open = first
+    return db
 
 
 def _tune(conn) -> None:
@@ -93,9 +100,20 @@ def move_aside(path: Path) -> Path:
     return aside
 
 
+def _check_usable(path: Path) -> None:
+    """Refuse, with the OS's own error, a data folder this process cannot write: that is not damage, and moving a
+    good database aside because of it would only fail (or hide the user's data)."""
+    folder = path.parent
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        readonly = os.statvfs(folder).f_flag & os.ST_RDONLY
+        raise OSError(errno.EROFS if readonly else errno.EACCES,
+                      "read-only file system" if readonly else "permission denied", str(folder))
+
+
 def open_or_recover(path: Path):
     """The app's database; a damaged one is moved aside and replaced by a fresh one that carries a notice."""
     path = Path(path)
+    _check_usable(path)
     reason = _precheck(path)
     if reason is None:
         try:

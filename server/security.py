@@ -1,13 +1,17 @@
-"""Who may drive this server: Host check (DNS rebinding), Origin check (CSRF, cross-site WebSocket) and the
-per-launch secret cookie, as one ASGI middleware in front of the whole app, WebSockets included."""
+"""Who may drive this server: Host check (DNS rebinding), Origin and token checks (CSRF, cross-site WebSocket), the
+per-launch secret cookie, response headers (CSP, no framing) and body limits, as one ASGI middleware in front of the
+whole app, WebSockets included."""
 from __future__ import annotations
 
+import hashlib
 import hmac
+import re
 import socket
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
 from loguru import logger
+from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, RedirectResponse
 
 from .config import Config, url_host
@@ -20,6 +24,60 @@ STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXEMPT_PATHS = ("/healthz",)
 EXEMPT_PREFIXES = ("/static/",)
 AUTH_PATH = "/auth"
+# The page's per-launch CSRF token: htmx sends it as this header, the chat WebSocket in its URL (browsers cannot set
+# headers on an upgrade).
+TOKEN_HEADER = "x-pipedeck-token"
+TOKEN_PARAM = "token"
+# Bodies are counted as they arrive (chunked or not); a route that takes more says so here.
+BODY_LIMIT = 8 << 20
+BODY_LIMITS = ((re.compile(r"^/graph/[^/]+/[^/]+/[^/]+/png$"), 64 << 20),)
+# The graph viewer's WebGL library (regl, inside cosmos) compiles its draw calls with Function(); no page shows
+# anything from outside as script there (htmx's own eval is off: allowEval false in the page's htmx-config).
+EVAL_PAGES = re.compile(r"^/graph/[^/]+/[^/]+/[^/]+$")
+# The native window's bridge (pywebview's api.js, run in the page by Qt) builds window.pywebview.api with
+# new Function(), so the window's engine gets eval too; an ordinary browser never does.
+NATIVE_WINDOW = "QtWebEngine/"
+STATIC_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+)
+
+
+class WaitingConnections:
+    """Connections that have not yet shown this launch's secret, oldest first: the server's protocol adds each new
+    one, the middleware lets go of each that passes its checks. Over the cap, the oldest stranger is closed, so
+    half-open connections from a process without the secret cannot use up the open files the user's window needs.
+    A request to /healthz or /static (open to anyone) does not count as showing the secret.
+    Touched only from the event loop's thread (protocol callbacks and the middleware both run there)."""
+
+    def __init__(self, cap: int = 256):
+        self.cap = cap
+        self.waiting: dict[tuple, object] = {}
+
+    def opened(self, key: tuple, transport) -> None:
+        self.waiting[key] = transport
+        while len(self.waiting) > self.cap:
+            oldest = next(iter(self.waiting))
+            self.expire(oldest, self.waiting[oldest])
+
+    def trusted(self, key: tuple) -> None:
+        self.waiting.pop(key, None)
+
+    def expire(self, key: tuple, transport) -> None:
+        """Close this connection if it is still waiting (no request passed within the header timeout, or over the cap)."""
+        if self.waiting.get(key) is not transport:
+            return  # it showed the secret, or it closed and its address now belongs to another connection
+        del self.waiting[key]
+        if not transport.is_closing():
+            transport.abort()
+
+    def closed(self, key: tuple) -> None:
+        self.waiting.pop(key, None)
+
+
+# One per process: a uvicorn protocol class cannot be handed an object, and keys include the server's own address.
+CONNECTIONS = WaitingConnections()
 
 
 class BindRefused(ValueError):
@@ -77,6 +135,57 @@ def refuse(message: str, status: int = 403) -> PlainTextResponse:
     return PlainTextResponse(message + "\n", status_code=status)
 
 
+def csrf_token(cfg: Config) -> str:
+    """This launch's CSRF token: put in the page for its scripts, derived one-way so it never reveals the secret."""
+    return hmac.new(cfg.secret.encode(), b"pipedeck csrf token", hashlib.sha256).hexdigest()
+
+
+def content_security_policy(host: str, path: str, agent: str = "") -> bytes:
+    """Only this server: no inline script or style, no outside image, no framing, nothing sent elsewhere."""
+    evals = EVAL_PAGES.match(path) or NATIVE_WINDOW in agent
+    script = "'self' 'unsafe-eval'" if evals else "'self'"
+    return (f"default-src 'self'; script-src {script}; style-src 'self'; img-src 'self' data: blob:; "
+            f"connect-src 'self' ws://{host}; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+            "form-action 'self'; base-uri 'none'").encode("latin-1")
+
+
+def body_limit(path: str) -> int:
+    return next((limit for pattern, limit in BODY_LIMITS if pattern.match(path)), BODY_LIMIT)
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int):
+        super().__init__(413, f"The request is larger than this address accepts ({limit >> 20} MB); nothing was saved.")
+
+
+def counting_receive(receive, limit: int):
+    """`receive` that stops a body at `limit` bytes as they arrive, whatever Content-Length said (or did not)."""
+    seen = 0
+
+    async def wrapped():
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge(limit)
+        return message
+    return wrapped
+
+
+def with_headers(send, host: str, path: str, agent: str):
+    """`send` that adds the security headers to every response (a route's own value wins)."""
+    csp = content_security_policy(host, path, agent)
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            present = {k.lower() for k, _ in message.get("headers", ())}
+            extra = [(k, v) for k, v in (*STATIC_HEADERS, (b"content-security-policy", csp)) if k not in present]
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+    return wrapped
+
+
 class SecurityMiddleware:
     """Refuses, with 403 and a plain message, anything a stranger on this machine (or a web page) could send."""
 
@@ -85,14 +194,28 @@ class SecurityMiddleware:
         self.hosts = allowed_hosts(cfg)
         self.origins = frozenset(f"http://{h}" for h in self.hosts)
         self.cookie = cookie_name(cfg)
+        self.token = csrf_token(cfg).encode()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
+        headers = _headers(scope)
+        if scope["type"] == "http":
+            host = headers.get("host", "").lower()
+            send = with_headers(send, host if host in self.hosts else self.cfg.base_url.split("://", 1)[1],
+                                scope["path"], headers.get("user-agent", ""))
         problem = self.problem(scope)
-        if problem is None and scope["type"] == "http" and scope["path"] == AUTH_PATH:
-            return await self.bootstrap(scope)(scope, receive, send)
+        if problem is None and scope["type"] == "http":
+            if scope["path"] == AUTH_PATH:
+                return await self.bootstrap(scope)(scope, receive, send)
+            limit = body_limit(scope["path"])
+            length = headers.get("content-length", "")
+            if length.isdigit() and int(length) > limit:
+                return await refuse(BodyTooLarge(limit).detail, 413)(scope, receive, send)
+            receive = counting_receive(receive, limit)
         if problem is None:
+            if not self.cfg.auth or self.has_secret(headers):  # /healthz and /static are open, but not trusted
+                CONNECTIONS.trusted((tuple(scope.get("server") or ()), tuple(scope.get("client") or ())))
             return await self.app(scope, receive, send)
         logger.warning("refused {} {}: {}", scope.get("method", "WEBSOCKET"), scope["path"], problem)
         if scope["type"] == "websocket":
@@ -117,6 +240,8 @@ class SecurityMiddleware:
                     return "Refused: a request that changes something must come from Pipedeck's own page (no Origin)."
             elif origin.lower() not in self.origins:
                 return "Refused: this request comes from another site (Origin not allowed)."
+            if not self.has_token(scope, headers):
+                return "Refused: a request that changes something must carry the page's token (reload the page)."
         if self.cfg.auth and not exempt and path != AUTH_PATH and not has_secret:
             return ("Refused: open Pipedeck with the address it printed at launch (…/auth?secret=…); "
                     "this browser does not carry that launch's secret.")
@@ -133,6 +258,14 @@ class SecurityMiddleware:
             return False
         morsel = jar.get(self.cookie)
         return morsel is not None and hmac.compare_digest(morsel.value.encode(), self.cfg.secret.encode())
+
+    def has_token(self, scope, headers: dict) -> bool:
+        if scope["type"] == "websocket":
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            given = (query.get(TOKEN_PARAM) or [""])[0]
+        else:
+            given = headers.get(TOKEN_HEADER, "")
+        return hmac.compare_digest(given.encode("latin-1", "replace"), self.token)
 
     def bootstrap(self, scope):
         """`/auth?secret=…`: trade the launch secret for an HttpOnly, SameSite=Strict cookie, then go home."""

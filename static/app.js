@@ -1,4 +1,29 @@
 // Behaviour the server's HTML cannot express on its own. Kept small on purpose.
+
+// ---- CSRF token (security, issue #16): every state-changing request carries this launch's token. ----------
+(function () {
+  var meta = document.querySelector('meta[name="pipedeck-token"]');
+  var token = meta ? meta.content : "";
+  function ours(url) { return new URL(url, location.href).origin === location.origin; }
+  document.addEventListener("htmx:configRequest", function (e) { e.detail.headers["X-Pipedeck-Token"] = token; });
+  // Plain fetch calls (open folder, save a graph as PNG) too, and only to this server: the token never leaves it.
+  var plainFetch = window.fetch;
+  window.fetch = function (input, init) {
+    if (!ours(typeof input === "string" || input instanceof URL ? input : input.url)) return plainFetch(input, init);
+    var headers = new Headers((init && init.headers) || (input instanceof Request ? input.headers : undefined));
+    headers.set("X-Pipedeck-Token", token);
+    return plainFetch(input, Object.assign({}, init, { headers: headers }));
+  };
+  // A WebSocket upgrade cannot carry headers: the chat socket's URL carries the token instead.
+  var plainSocket = htmx.createWebSocket;
+  htmx.createWebSocket = function (url) {
+    var u = new URL(url, location.href);
+    u.searchParams.set("token", token);
+    return plainSocket ? plainSocket(u.href) : new WebSocket(u.href);
+  };
+})();
+// ---- end of the CSRF block -------------------------------------------------------------------------------------
+
 htmx.onLoad(function (root) {
   // Drag-and-drop lists: SortableJS reorders, the form's "end" trigger tells the server the new order.
   root.querySelectorAll(".sortable").forEach(function (el) {

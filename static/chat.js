@@ -17,7 +17,7 @@
     if (!src || !md) return;
     var text = src.textContent;
     if (md.pdRendered === text) return;
-    md.innerHTML = DOMPurify.sanitize(marked.parse(text));
+    md.innerHTML = pdMarkdown(text);  // static/markdown.js: nothing in an answer fetches anything
     md.pdRendered = text;
   }
 

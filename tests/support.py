@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from desktop.server import free_port  # noqa: F401 (the launcher's own, re-exported for tests)
+from server.security import TOKEN_HEADER
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = bool(os.environ.get("CI"))
@@ -96,10 +97,17 @@ class ServerProcess:
         return self.start()
 
     def client(self) -> httpx.Client:
-        """An HTTP client that has opened the app's bootstrap URL, as the window does."""
+        """An HTTP client that has opened the app's bootstrap URL and sends the page's token, as the window does."""
         c = httpx.Client(base_url=self.url, headers={"Origin": self.url}, timeout=30, follow_redirects=True)
-        c.get(self.ready_url)
+        c.headers[TOKEN_HEADER] = page_token(c.get(self.ready_url).text)
         return c
+
+
+def page_token(html: str) -> str:
+    """The per-launch CSRF token a page carries for its scripts."""
+    m = re.search(r'<meta name="pipedeck-token" content="([^"]+)"', html)
+    assert m, "the page carries no CSRF token"
+    return m.group(1)
 
 
 def settled(page, timeout: float = 10000) -> None:

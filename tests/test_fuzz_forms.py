@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.config import Config
-from server.security import cookie_name
+from server.security import TOKEN_HEADER, cookie_name, csrf_token
 from tests.support import free_port
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -63,7 +63,7 @@ PATHS = sorted({p for p, _ in ROUTES})
 def client(tmp_path_factory):
     cfg, app = make_app(tmp_path_factory.mktemp("fuzz"))
     with TestClient(app, base_url=cfg.base_url, follow_redirects=False, raise_server_exceptions=False,
-                    headers={"Origin": cfg.base_url}) as c:
+                    headers={"Origin": cfg.base_url, TOKEN_HEADER: csrf_token(cfg)}) as c:
         c.cookies.set(cookie_name(cfg), cfg.secret)
         yield c
 

@@ -89,5 +89,5 @@ def test_a_loading_card_focuses_its_field_but_never_steals_the_chat_box(page, se
     # Typing in the chat box while the chain loads a card: the keys stay in the chat box.
     page.focus("#chat-form textarea")
     page.evaluate("htmx.ajax('GET', '/hello/step_02?pipeline_id=focus', {target: '#hello-step_02', swap: 'outerHTML'})")
-    page.wait_for_function("document.querySelector('#hello-step_02 input[name=quest]') && !document.querySelector('.htmx-request, .htmx-settling, .htmx-added')")
+    page.wait_for_function("() => document.querySelector('#hello-step_02 input[name=quest]') && !document.querySelector('.htmx-request, .htmx-settling, .htmx-added')")
     expect(page.locator("#chat-form textarea")).to_be_focused()

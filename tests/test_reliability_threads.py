@@ -7,6 +7,7 @@ import httpx
 
 from server.engine import RunStore
 from server.recovery import open_or_recover
+from server.security import TOKEN_HEADER
 from tests.support import ServerProcess
 
 HX = {"HX-Request": "true"}
@@ -45,11 +46,13 @@ def test_concurrent_pages_and_writes_over_http_never_fail(dirs):
     try:
         secret = server.ready_url.split("secret=")[1]
         cookies = {f"pipedeck_secret_{server.port}": secret}
+        token = server.client().headers[TOKEN_HEADER]
         statuses: list[int] = []
         barrier = threading.Barrier(16)
 
         def hit(k):
-            with httpx.Client(base_url=server.url, headers={"Origin": server.url}, cookies=cookies, timeout=60) as c:
+            with httpx.Client(base_url=server.url, headers={"Origin": server.url, TOKEN_HEADER: token}, cookies=cookies,
+                              timeout=60) as c:
                 barrier.wait()
                 for i in range(5):
                     statuses.append(c.get("/").status_code)  # a plain `def` route: thread pool

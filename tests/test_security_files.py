@@ -1,6 +1,7 @@
 """No route reads or writes outside the data and downloads folders: `..`, encoded dots, absolute paths, NUL bytes,
 backslashes and symlinks pointing out are refused, by the helper and over real HTTP on every file-serving route."""
 import os
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -127,3 +128,27 @@ def test_the_token_file_is_owner_only_whatever_the_umask(tmp_path):
         os.umask(old)
     assert oct(token_path(tmp_path).stat().st_mode & 0o777) == "0o600"
     assert [p.name for p in tmp_path.iterdir()] == [token_path(tmp_path).name]  # no temporary left beside it
+
+
+def test_everything_the_app_creates_is_owner_only(shared_server):
+    """Graph caches, saved PNGs, downloads subfolders, database companions: folders 0700, files 0600."""
+    from tests.graph_support import write_site_graph
+
+    roots = (shared_server.data_dir, shared_server.downloads_dir)
+    write_site_graph(shared_server.downloads_dir, pages=50, edges=200, org="perm", project="site")
+    before = {p for root in roots for p in root.rglob("*")}
+    http = shared_server.client()
+    url = "/graph/perm/site/20240101"
+    deadline = time.monotonic() + 30
+    while "graph-view" not in http.get(url + "/status").text and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert http.get(url + "/data/links").status_code == 200
+    assert "Saved" in http.post(url + "/png", content=b"\x89PNG\r\n\x1a\n" + b"\0" * 64,
+                                headers={"Content-Type": "image/png"}).text
+    http.post("/hello/init", data={"pipeline_id": "perm"}, headers={"HX-Request": "true"})
+    created = {p for root in roots for p in root.rglob("*")} - before
+    assert any(p.suffix == ".png" for p in created) and any(p.is_dir() for p in created)
+    loose = {str(p): oct(p.stat().st_mode & 0o777) for p in created
+             if not p.is_socket() and p.stat().st_mode & 0o777 != (0o700 if p.is_dir() else 0o600)}
+    assert loose == {}, loose
+    assert all(root.stat().st_mode & 0o777 == 0o700 for root in roots)

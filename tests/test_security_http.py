@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from tests.support import ROOT, ServerProcess, free_port
+from server.security import TOKEN_HEADER
+from tests.support import ROOT, ServerProcess, free_port, page_token
 
 HX = {"HX-Request": "true"}
 EVIL = "http://evil.example"
@@ -151,6 +152,7 @@ def test_no_auth_warns_loudly_and_still_checks_host_and_origin(dirs):
         assert "FOR TESTS ONLY" in out and "secret=" not in server.ready_url
         with httpx.Client(base_url=server.url, timeout=10) as c:
             assert c.get("/").status_code == 200
+            c.headers[TOKEN_HEADER] = page_token(c.get("/").text)
             assert c.post("/hello/init", data={"pipeline_id": "x"}).status_code == 403
             assert c.post("/hello/init", data={"pipeline_id": "x"}, headers={"Origin": EVIL}).status_code == 403
             assert c.get("/", headers={"Host": "evil.example"}).status_code == 403
@@ -166,6 +168,7 @@ def test_lan_mode_answers_to_the_machine_name_and_requires_the_secret(dirs):
         with httpx.Client(base_url=server.url, timeout=10) as c:
             assert c.get("/", headers={"Host": host}).status_code == 403  # no secret
             c.get(server.ready_url)
+            c.headers[TOKEN_HEADER] = page_token(c.get("/", headers={"Host": host}).text)
             assert c.get("/", headers={"Host": host}).status_code == 200
             assert c.get("/", headers={"Host": f"evil.example:{server.port}"}).status_code == 403
             r = c.post("/hello/init", data={"pipeline_id": "lan"}, headers={"Host": host, "Origin": f"http://{host}"})

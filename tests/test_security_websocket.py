@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from server.config import Config
-from server.security import SecurityMiddleware, cookie_name
+from server.security import SecurityMiddleware, cookie_name, csrf_token
 from tests.support import free_port
 
 
@@ -39,7 +39,8 @@ def echo_server(tmp_path_factory):
     thread.join(5)
 
 
-async def attempt(cfg, origin=None, cookie=True, host=None, path="/ws"):
+async def attempt(cfg, origin=None, cookie=True, host=None, path="/ws", token=True):
+    path += f"?token={csrf_token(cfg)}" if token else ""
     headers = {}
     if cookie:
         headers["Cookie"] = f"{cookie_name(cfg)}={cfg.secret}"
@@ -68,6 +69,11 @@ async def test_foreign_origins_are_refused_before_the_socket_opens(echo_server):
         assert await refused(echo_server, origin=origin) == 403, origin
 
 
+async def test_no_token_or_a_wrong_one_is_refused(echo_server):
+    assert await refused(echo_server, origin=echo_server.base_url, token=False) == 403
+    assert await refused(echo_server, origin=echo_server.base_url, path="/ws?token=0123", token=False) == 403
+
+
 async def test_no_secret_or_foreign_host_is_refused(echo_server):
     assert await refused(echo_server, origin=echo_server.base_url, cookie=False) == 403
     assert await refused(echo_server, origin=None, cookie=False) == 403
@@ -90,6 +96,7 @@ async def test_the_apps_own_websockets_refuse_foreign_origins(shared_server):
         assert await refused(live, origin=shared_server.url, cookie=False, path=path) == 403, path
         # The same socket opens for the app's own page: the refusals above are the Origin and secret checks.
         headers = {"Cookie": f"{cookie_name(live)}={live.secret}"}
-        async with connect(f"ws://127.0.0.1:{live.port}{path}", origin=shared_server.url, additional_headers=headers,
+        assert await refused(live, origin=shared_server.url, path=path, token=False) == 403, path
+        async with connect(f"ws://127.0.0.1:{live.port}{path}?token={csrf_token(live)}", origin=shared_server.url, additional_headers=headers,
                            open_timeout=5):
             await asyncio.sleep(0)

@@ -174,7 +174,8 @@ def test_without_display_falls_back_to_browser_with_clear_message(tmp_path):
     assert proc.returncode == 0, err
     assert "cannot open its window: there is no graphical display" in err
     assert "--browser" in err and "Traceback" not in err
-    assert browser_log.read_text().startswith("http://127.0.0.1:")
+    # An owner-only redirect page, not the bootstrap URL: a browser's command line is readable by every local user.
+    assert browser_log.read_text().startswith("file://")
 
 
 def test_save_as_offers_only_a_bare_file_name():

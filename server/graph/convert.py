@@ -150,8 +150,7 @@ def column_kind(values: pa.Array) -> str:
 
 
 def _write_array(path: Path, values: np.ndarray) -> None:
-    atomic_write(path, np.ascontiguousarray(values).astype(values.dtype.newbyteorder("<"), copy=False).tobytes(),
-                 mode=0o644)
+    atomic_write(path, np.ascontiguousarray(values).astype(values.dtype.newbyteorder("<"), copy=False).tobytes())
 
 
 def convert(files: GraphFiles) -> dict:
@@ -167,7 +166,7 @@ def convert(files: GraphFiles) -> dict:
     inbound = np.bincount(target, minlength=n).astype(np.uint32)
     outbound = np.bincount(source, minlength=n).astype(np.uint32)
     table = pa.table({"url": _decode(urls), "inbound": arrow_of(inbound), "outbound": arrow_of(outbound), **columns})
-    with atomic_path(files.nodes, mode=0o644) as tmp:
+    with atomic_path(files.nodes) as tmp:
         with ipc.new_file(str(tmp), table.schema) as writer:
             writer.write_table(table)
     links = np.empty(2 * len(source), np.float32)  # cosmos takes index pairs as float32 (exact below 2**24)
@@ -181,7 +180,7 @@ def convert(files: GraphFiles) -> dict:
         "columns": [{"name": k, "kind": column_kind(v)} for k, v in columns.items()],
         "seconds": round(time.perf_counter() - started, 3),
     }
-    atomic_write(files.header, json.dumps(header), mode=0o644)
+    atomic_write(files.header, json.dumps(header))
     return header
 
 

@@ -1,0 +1,40 @@
+// LLM Markdown to safe HTML: `pdMarkdown(text)` returns markup that, once in the page, fetches nothing.
+// An answer (or a prompt injection inside it) must not make the page load images from elsewhere: that would send
+// the launch cookie to another local port and leak the conversation in the URL. Images become links; raw HTML is
+// shown as text; links carry no Referer and open outside the app (app.js hands them to the system browser).
+(function () {
+  function escapeHtml(s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  }
+  // Inline images only as data: URLs of plain raster formats (nothing to fetch, no script inside).
+  var INLINE_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[a-z0-9+/=\s]+$/i;
+
+  var md = new marked.Marked({
+    renderer: {
+      html: function (token) { return escapeHtml(typeof token === "string" ? token : token.text); },
+      image: function (token) {
+        var href = token.href || "", label = token.text || token.title || href;
+        if (INLINE_IMAGE.test(href)) return '<img src="' + escapeHtml(href) + '" alt="' + escapeHtml(label) + '">';
+        return '<a href="' + escapeHtml(href) + '">' + escapeHtml("Image: " + label) + "</a>";
+      },
+    },
+  });
+
+  // A DOMPurify of our own: its hooks must not change how anything else in the page is sanitised.
+  var purify = DOMPurify(window);
+  var FETCHING_TAGS = ["audio", "base", "embed", "frame", "iframe", "image", "link", "meta", "object", "picture",
+                       "source", "style", "svg", "math", "track", "video", "form", "input", "button", "textarea"];
+  var FETCHING_ATTRS = ["style", "srcset", "poster", "background", "action", "formaction", "ping", "xlink:href"];
+  purify.addHook("afterSanitizeAttributes", function (node) {
+    if (node.tagName === "IMG" && !INLINE_IMAGE.test(node.getAttribute("src") || "")) node.removeAttribute("src");
+    if (node.tagName === "A" && node.hasAttribute("href")) {
+      node.setAttribute("rel", "noopener noreferrer");
+      // Another site opens in a new tab of the browser (the native window hands it to the system browser).
+      if (new URL(node.getAttribute("href"), location.href).origin !== location.origin) node.setAttribute("target", "_blank");
+    }
+  });
+
+  window.pdMarkdown = function (text) {
+    return purify.sanitize(md.parse(text), { FORBID_TAGS: FETCHING_TAGS, FORBID_ATTR: FETCHING_ATTRS });
+  };
+})();
