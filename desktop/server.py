@@ -11,6 +11,8 @@ from loguru import logger
 
 from server.config import Config
 
+from .gate import Gate
+
 
 def port_is_free(host: str, port: int) -> bool:
     with socket.socket() as s:
@@ -34,22 +36,47 @@ def choose_port(cfg: Config, requested: int | None) -> int:
     return cfg.port if port_is_free(cfg.host, cfg.port) else free_port(cfg.host)
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound now: connections wait in its backlog until the server runs."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class AppServer:
-    """uvicorn in a background thread, so the main thread can own the native window."""
+    """uvicorn in a background thread, so the main thread can own the native window.
+
+    Construction binds the port (cheap, on the caller's thread); `start()` serves at once through a Gate and builds
+    the app behind it, so a window may load the home page before the app exists."""
 
     def __init__(self, cfg: Config):
         self.cfg = cfg
-        # Imported here, not at the top: the window starts its toolkit while this thread imports the app.
-        from server.app import create_app
-
-        self.app = create_app(cfg)
-        config = uvicorn.Config(self.app, host=cfg.host, port=cfg.port, log_level="warning",
+        self.gate = Gate()
+        self.socket = listen(cfg.host, cfg.port)
+        config = uvicorn.Config(self.gate, host=cfg.host, port=cfg.port, log_level="warning",
                                 timeout_graceful_shutdown=3, lifespan="on", ws="websockets-sansio")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="pipedeck-server", daemon=True)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
+                                       name="pipedeck-server", daemon=True)
 
     def start(self, timeout: float = 20.0) -> None:
         self.thread.start()
+        try:
+            # Imported here, not at the top: the window starts its toolkit while this thread imports the app.
+            from server.app import create_app
+
+            self.app = create_app(self.cfg)
+        except BaseException as e:
+            self.gate.fail(f"Pipedeck could not start: {e}")
+            raise
+        self.gate.open(self.app)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.server.started and self.healthy():
@@ -73,3 +100,4 @@ class AppServer:
             logger.warning("server did not stop within {} s; forcing", timeout)
             self.server.force_exit = True
             self.thread.join(2)
+        self.socket.close()

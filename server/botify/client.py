@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import aiohttp
 from loguru import logger
 
-API_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
+if TYPE_CHECKING:
+    import aiohttp
+
+# aiohttp is imported where a call is made: the home page never needs it, and its import (SSL contexts, CA store)
+# was the largest part of building the app at start-up.
+API_TIMEOUT = {"total": 60, "connect": 10}
 # A large export may stream for minutes; only a stalled connection is an error.
-DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=15, sock_read=60)
+DOWNLOAD_TIMEOUT = {"total": None, "connect": 15, "sock_read": 60}
 MAX_RETRY_AFTER = 60.0
 
 
@@ -54,7 +59,9 @@ class BotifyClient:
         self.session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> "BotifyClient":
-        self.session = aiohttp.ClientSession(timeout=API_TIMEOUT, headers={
+        import aiohttp
+
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(**API_TIMEOUT), headers={
             "Authorization": f"Token {self.token}", "Content-Type": "application/json", "Accept": "application/json"})
         return self
 
@@ -71,6 +78,8 @@ class BotifyClient:
 
     async def call(self, method: str, url: str, json=None, params=None):
         """One API call's JSON answer, retried on rate limits, server errors and network trouble."""
+        import aiohttp
+
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             try:
@@ -132,7 +141,9 @@ class BotifyClient:
 
     async def stream(self, url: str, chunk_size: int = 1 << 20):
         """Yield `(chunk, total_bytes_or_None)` of a download, which lives on another host (no token sent there)."""
-        async with aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT) as plain:
+        import aiohttp
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(**DOWNLOAD_TIMEOUT)) as plain:
             try:
                 async with plain.get(url) as resp:
                     if resp.status >= 400:
