@@ -9,7 +9,7 @@ from server.config import Config
 from server.security import BindRefused, check_bind
 
 from . import ollama_service
-from . import launch, launcher
+from . import launch
 from .chromium import VERBOSE_ENV
 from .server import choose_port
 
@@ -66,6 +66,8 @@ def choose_mode(args) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.command in ("install-launcher", "uninstall-launcher"):
+        from . import launcher  # not needed to open the app
+
         return launcher.main(args.command, desktop=args.desktop)
     if args.verbose:
         os.environ[VERBOSE_ENV] = "1"  # read by the window's toolkit set-up, and by anything it starts

@@ -8,7 +8,6 @@ import shlex
 import shutil
 import struct
 import tempfile
-import tomllib
 from pathlib import Path
 
 from server.config import ROOT
@@ -27,6 +26,8 @@ def bundle_path(home: Path) -> Path:
 
 
 def version() -> str:
+    import tomllib  # only when installing
+
     try:
         return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     except (OSError, KeyError, tomllib.TOMLDecodeError):

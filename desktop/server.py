@@ -1,6 +1,7 @@
 """The app's server: uvicorn on loopback, in this process, started and stopped on demand."""
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
@@ -38,8 +39,12 @@ def choose_port(cfg: Config, requested: int | None) -> int:
 
 def listen(host: str, port: int) -> socket.socket:
     """The server's listening socket, bound now: connections wait in its backlog until the server runs."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+        address = (host, port)
+    except ValueError:  # a name, not an address: ask the resolver (an address skips it and its idna codec)
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
