@@ -11,7 +11,7 @@ Three apps measured in the same run, interleaved, under one Xvfb display, all on
 the DOM. `--variant 'name:KEY=VALUE KEY=VALUE'` adds Pipedeck launched with extra environment (to measure a Qt or
 Chromium setting; an empty VALUE removes the variable).
 
-    python bench/bench_window.py [--quick] [--runs N] [--nicegui-venv DIR] [--variant SPEC ...]
+    python bench/bench_window.py [--quick] [--runs N] [--nicegui-venv DIR] [--variant SPEC ...] [--before DIR]
 """
 from __future__ import annotations
 
@@ -164,10 +164,10 @@ def script_run(display: str, python: str, source: str, check: str) -> tuple[floa
         return measure([python, str(script)], env, f"http://127.0.0.1:{port}/", cdp, check)
 
 
-def pipedeck_run(display: str, extra_env: dict) -> tuple[float, int]:
+def pipedeck_run(display: str, extra_env: dict, root: Path = ROOT) -> tuple[float, int, float]:
     port, cdp = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**base_env(display, cdp), **extra_env}
+        env = {**base_env(display, cdp), **extra_env, "BENCH_CWD": str(root)}
         env = {k: v for k, v in env.items() if v != ""}
         cmd = [sys.executable, "-m", "desktop", "--port", str(port), "--data-dir", f"{tmp}/data",
                "--downloads-dir", f"{tmp}/downloads"]
@@ -234,6 +234,8 @@ def main() -> int:
     ap.add_argument("--no-nicegui", action="store_true", help="measure the floor and Pipedeck only")
     ap.add_argument("--variant", action="append", default=[], metavar="SPEC",
                     help="'name:KEY=VALUE ...': also measure Pipedeck with this environment (repeatable)")
+    ap.add_argument("--before", type=Path, default=None, metavar="CHECKOUT",
+                    help="also measure the Pipedeck of another checkout (e.g. a worktree of main), same Python")
     args = ap.parse_args()
     runs = args.runs or (2 if args.quick else 5)
     xvfb_bin = shutil.which("Xvfb")
@@ -244,6 +246,8 @@ def main() -> int:
     floor_check = "document.body.innerText.includes('Hello from the floor')"
     contenders = {"floor": lambda d: script_run(d, sys.executable, FLOOR_APP, floor_check),
                   "Pipedeck": lambda d: pipedeck_run(d, {})}
+    if args.before:
+        contenders["Pipedeck before"] = lambda d: pipedeck_run(d, {}, args.before.resolve())
     for spec in args.variant:
         name, env = parse_variant(spec)
         contenders[f"Pipedeck {name}"] = lambda d, env=env: pipedeck_run(d, env)
