@@ -38,7 +38,10 @@ class Gate:
             self.app, self.error = app, error
             loop, built = self._loop, self._built
         if loop is not None:
-            loop.call_soon_threadsafe(built.set)
+            try:
+                loop.call_soon_threadsafe(built.set)
+            except RuntimeError:  # the server already stopped (the window was closed while the app was built)
+                pass
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
