@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from server.config import Config
 from server.security import BindRefused, check_bind
 
 from . import ollama_service
-from . import launch, launcher
+from . import launch
+from .chromium import VERBOSE_ENV
 from .server import choose_port
 
 
@@ -17,7 +19,8 @@ def parse_args(argv=None):
     p.add_argument("command", nargs="?", default="window",
                    choices=["window", "serve", "install-launcher", "uninstall-launcher"],
                    help="window (default): open the app; serve: run the server only; install-launcher / "
-                        "uninstall-launcher: add or remove Pipedeck in the desktop's applications menu")
+                        "uninstall-launcher: add or remove Pipedeck's launchers (applications menu, desktop icon, "
+                        "macOS app)")
     p.add_argument("--port", type=int, default=None, help="port to serve on (default 5001 when free)")
     p.add_argument("--data-dir", default=None, help="where the database lives (env PIPEDECK_DATA_DIR)")
     p.add_argument("--downloads-dir", default=None, help="where workflows write files (env PIPEDECK_DOWNLOADS_DIR)")
@@ -28,6 +31,10 @@ def parse_args(argv=None):
     p.add_argument("--lan-name", action="append", default=[], metavar="NAME",
                    help="an extra name or address LAN clients use for this machine (repeatable)")
     p.add_argument("--no-auth", action="store_true", help="FOR TESTS ONLY: drop the launch secret")
+    p.add_argument("--verbose", action="store_true",
+                   help="let Qt and Chromium (inside the window) print their own logs (env PIPEDECK_VERBOSE=1)")
+    p.add_argument("--desktop", action=argparse.BooleanOptionalAction, default=None,
+                   help="install-launcher: also put an icon on the desktop (asked when not given and interactive)")
     return p.parse_args(argv)
 
 
@@ -59,7 +66,11 @@ def choose_mode(args) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.command in ("install-launcher", "uninstall-launcher"):
-        return launcher.main(args.command)
+        from . import launcher  # not needed to open the app
+
+        return launcher.main(args.command, desktop=args.desktop)
+    if args.verbose:
+        os.environ[VERBOSE_ENV] = "1"  # read by the window's toolkit set-up, and by anything it starts
     cfg = make_config(args)
     mode = choose_mode(args)
     with ollama_service.maybe_start(cfg):  # the Nix launcher's pinned Ollama, when none answers

@@ -41,11 +41,19 @@ class Startup:
         self.error: str | None = None
         self.done = threading.Event()
 
-    def run(self) -> None:
+    def listen(self) -> None:
+        """Bind the port now, on the caller's thread: from here on the page can be asked for."""
         try:
-            server = AppServer(self.cfg)
-            server.start()
-            self.server = server
+            self.server = AppServer(self.cfg)
+        except OSError as e:
+            self.error = f"Pipedeck could not start its server: {e}"
+            self.done.set()
+
+    def run(self) -> None:
+        if self.server is None:
+            return
+        try:
+            self.server.start()
             self.lock.publish(self.cfg.port)
             try:
                 self.channel.start()
@@ -83,6 +91,7 @@ def _run_owner(cfg: Config, mode: str, lock: InstanceLock) -> int:
     windows = None
     startup = Startup(cfg, lock, ShowChannel(cfg.data_dir, lambda how: _show(cfg, windows, how)))
     stop = _stop_on_signals()
+    startup.listen()
     # The server starts in a thread while the window toolkit loads: each takes about a second or two.
     starting = threading.Thread(target=startup.run, name="pipedeck-startup")
     starting.start()

@@ -1,6 +1,7 @@
 """The app's server: uvicorn on loopback, in this process, started and stopped on demand."""
 from __future__ import annotations
 
+import ipaddress
 import resource
 import socket
 import threading
@@ -13,6 +14,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from server.config import Config
 from server.security import CONNECTIONS
+
+from .gate import Gate
 
 # A connection must have sent a request that passed the security checks within this time, or it is closed.
 HEADER_TIMEOUT = 10.0
@@ -72,26 +75,55 @@ def choose_port(cfg: Config, requested: int | None) -> int:
     return cfg.port if port_is_free(cfg.host, cfg.port) else free_port(cfg.host)
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound now: connections wait in its backlog until the server runs."""
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+        address = (host, port)
+    except ValueError:  # a name, not an address: ask the resolver (an address skips it and its idna codec)
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class AppServer:
-    """uvicorn in a background thread, so the main thread can own the native window."""
+    """uvicorn in a background thread, so the main thread can own the native window.
+
+    Construction binds the port (cheap, on the caller's thread); `start()` serves at once through a Gate and builds
+    the app behind it, so a window may load the home page before the app exists."""
 
     def __init__(self, cfg: Config):
         self.cfg = cfg
-        # Imported here, not at the top: the window starts its toolkit while this thread imports the app.
-        from server.app import create_app
-
-        self.app = create_app(cfg)
+        self.gate = Gate()
+        self.socket = listen(cfg.host, cfg.port)
         CONNECTIONS.cap = waiting_cap(raise_open_file_limit())
         # Idle keep-alive connections close after 5 s; a request's head may be 32 KB; a chat message 1 MB.
-        config = uvicorn.Config(self.app, host=cfg.host, port=cfg.port, log_level="warning",
+        config = uvicorn.Config(self.gate, host=cfg.host, port=cfg.port, log_level="warning",
                                 timeout_graceful_shutdown=3, lifespan="on", ws="websockets-sansio",
                                 http=GuardedH11Protocol, timeout_keep_alive=5, h11_max_incomplete_event_size=32 << 10,
                                 ws_max_size=1 << 20)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="pipedeck-server", daemon=True)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
+                                       name="pipedeck-server", daemon=True)
 
     def start(self, timeout: float = 20.0) -> None:
         self.thread.start()
+        try:
+            # Imported here, not at the top: the window starts its toolkit while this thread imports the app.
+            from server.app import create_app
+
+            self.app = create_app(self.cfg)
+        except BaseException as e:
+            self.gate.fail(f"Pipedeck could not start: {e}")
+            raise
+        self.gate.open(self.app)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.server.started and self.healthy():
@@ -115,3 +147,4 @@ class AppServer:
             logger.warning("server did not stop within {} s; forcing", timeout)
             self.server.force_exit = True
             self.thread.join(2)
+        self.socket.close()

@@ -12,14 +12,11 @@ from loguru import logger
 
 from server.config import STATIC_DIR, Config
 
-from . import window_state
+from . import chromium, window_state
 from .window_api import WindowApi
 
 TITLE = "Pipedeck"
 ICON = STATIC_DIR / "icon.svg"
-# Shown for the moment between the window appearing and the server answering: calm, never an error page.
-STARTING_HTML = ("<!doctype html><html><body style='margin:0;height:100vh;display:grid;place-items:center;"
-                 "font:16px system-ui,sans-serif;color:#667;background:#fff'>Starting Pipedeck…</body></html>")
 
 
 def _display_reachable() -> str | None:
@@ -45,9 +42,12 @@ def _display_reachable() -> str | None:
 
 def unavailable() -> str | None:
     """Why the window toolkit cannot start here (missing Qt WebEngine or display), or None if it can."""
+    _prepare_qt_environment()  # before Qt loads: some settings are read as soon as its libraries are
     try:
-        import PySide6.QtWebEngineWidgets  # noqa: F401  (also loads the system GL/X libraries it needs)
+        # webview first: once PySide6 is loaded, its import hook reads the source of every module imported after it
+        # (webview brings bottle, 4,000 lines: ~0.15 s of start-up).
         import webview  # noqa: F401
+        import PySide6.QtWebEngineWidgets  # noqa: F401  (also loads the system GL/X libraries it needs)
     except ImportError as e:
         return f"the window toolkit (pywebview with Qt WebEngine) could not load: {e}"
     return _display_reachable()
@@ -57,12 +57,7 @@ def _prepare_qt_environment() -> None:
     # Qt is the one backend Pipedeck is built and tested with (PyPI wheels, and what nixpkgs' pywebview uses);
     # without this pywebview would first try GTK for webview.screens and print a traceback when it is missing.
     os.environ["PYWEBVIEW_GUI"] = "qt"
-    # Chromium's sandbox (inside QtWebEngine) refuses to start as root, which is how CI containers run;
-    # a normal user keeps the sandbox.
-    if os.geteuid() == 0:
-        flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
-        if "--no-sandbox" not in flags.split():
-            os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} --no-sandbox".strip()
+    chromium.prepare()
 
 
 def _screens() -> list[tuple[int, int, int, int]]:
@@ -85,7 +80,8 @@ class NativeWindows:
         self.app_shown = False
 
     def open(self, first: bool = False):
-        """A new window; the first one starts on a holding page until the server answers."""
+        """A new window on the app. The first asks for the page before the app is built: the server's port is bound
+        and its gate holds the request, so the page loads once, in one renderer, with no holding page first."""
         import webview
 
         if self.screens is None:
@@ -95,7 +91,7 @@ class NativeWindows:
         # A window opened later by a second launch is offset, so it does not hide exactly behind the first.
         offset = 0 if first else 32 * len(webview.windows)
         window = webview.create_window(
-            TITLE, None if first else self.cfg.bootstrap_url, html=STARTING_HTML if first else None, js_api=api,
+            TITLE, self.cfg.bootstrap_url, js_api=api,
             width=state.width, height=state.height,
             x=None if state.x is None else state.x + offset, y=None if state.y is None else state.y + offset,
             min_size=window_state.MIN_SIZE, text_select=True, zoomable=True)
@@ -107,8 +103,10 @@ class NativeWindows:
         return window
 
     def _loaded(self, window) -> None:
-        # The holding page loads first; the app's own page is the one worth reporting.
-        if not self.app_shown and (window.get_current_url() or "").startswith(self.cfg.base_url):
+        # The app's own page is the one worth reporting: a slow start may show the gate's holding page first, at
+        # the launch address, which the app itself answers with a redirect home.
+        url = window.get_current_url() or ""
+        if not self.app_shown and url.startswith(self.cfg.base_url) and "/auth?" not in url:
             self.app_shown = True
             logger.info("window loaded")
 
@@ -165,8 +163,7 @@ def _error_html(message: str) -> str:
 
 def run(cfg: Config, windows: NativeWindows, startup) -> None:
     """Run the GUI loop until every window is closed (or a signal closes them); the first window shows the app
-    as soon as `startup` (the server starting in another thread) is done."""
-    _prepare_qt_environment()
+    as soon as the app answers (`startup`, the server starting in another thread, reports errors)."""
     import webview
 
     webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
@@ -179,8 +176,6 @@ def run(cfg: Config, windows: NativeWindows, startup) -> None:
             windows.close_all()
         elif startup.error:
             first.load_html(_error_html(startup.error))
-        else:
-            first.load_url(cfg.bootstrap_url)
 
     try:
         # private_mode: nothing of the page's storage outlives the launch; the session secret is per launch anyway.

@@ -1,6 +1,7 @@
 """The real native window (pywebview + Qt WebEngine) under Xvfb, driven through QtWebEngine's DevTools port."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -10,9 +11,11 @@ import sys
 import pytest
 
 from desktop import window_state
+from tests.graph_support import write_site_graph
 from tests.support import ROOT, require
-from tests.window_support import (CdpPage, WindowProcess, Xvfb, close_window, recorder, screenshot, wait_for,
-                                  x_geometry, x_windows)
+from tests.test_graph_browser import COUNT_COLOURS
+from tests.window_support import (CdpPage, WindowProcess, Xvfb, close_window, crop, own_output, recorder, screenshot,
+                                  wait_for, x_geometry, x_position, x_windows)
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -115,6 +118,32 @@ def test_open_folder_button_reveals_downloads_folder(window_page, app):
     assert app.opener_log.read_text().split() == [str((app.downloads_dir / "link-graph" / "acme").resolve())]
 
 
+def test_graph_viewer_draws_with_webgl_in_the_window(window_page, app, display):
+    """Under software GL (Xvfb here) Chromium blocklists WebGL unless the window lifts the blocklist."""
+    write_site_graph(app.downloads_dir, pages=600, edges=3000)
+    window_page.eval("location.href = '/graph'")
+    window_page.wait("location.pathname === '/graph' && !!document.querySelector('a.graph-open')")
+    window_page.eval("document.querySelector('a.graph-open').click()")
+    window_page.wait("document.querySelector('.graph-view')?.dataset.state === 'ready'", timeout=90)
+    assert window_page.eval("!!document.createElement('canvas').getContext('webgl')"), "WebGL is off in the window"
+    window_page.eval("document.querySelector('.graph-panel').style.visibility = 'hidden'")
+    window_page.eval("new Promise(r => setTimeout(r, 1500))")  # a few frames of the layout
+    # The part of the canvas inside the window (it may reach below the fold).
+    x, y, w, h = window_page.eval("""(() => { const c = document.querySelector('#graph-canvas canvas');
+        c.scrollIntoView({block: 'end'}); const r = c.getBoundingClientRect();
+        const top = Math.max(r.top, 0), bottom = Math.min(r.bottom, innerHeight);
+        return [r.left, top, r.width, bottom - top].map(Math.round); })()""")
+    wx, wy = x_position(display, x_windows(display)[0])
+    path, _ = screenshot(display, "window-graph")
+    canvas = crop(path, "window-graph-canvas", (wx + x, wy + y, w, h))
+    window_page.eval("document.querySelector('.graph-panel').style.visibility = ''")
+    colours = window_page.eval("[...document.querySelectorAll('#graph-legend li[data-colour]')].map(li => li.dataset.colour)")
+    png = base64.b64encode(canvas.read_bytes()).decode()
+    counts = window_page.eval(f"({COUNT_COLOURS})({json.dumps([png, colours])})")
+    print(f"\nscreenshot of the graph viewer in the window: {path}; legend colour pixels {dict(zip(colours, counts))}")
+    assert colours and all(n >= 5 for n in counts), dict(zip(colours, counts))
+
+
 def test_second_launch_opens_window_on_running_server(app, display):
     assert len(x_windows(display)) == 1
     second = subprocess.run([sys.executable, "-m", "desktop", "--data-dir", str(app.data_dir),
@@ -139,6 +168,8 @@ def test_closing_window_stops_app_exit_0_and_remembers_size(app, display):
     close_window(display, window)
     assert app.wait(15) == 0, app.text()
     assert "Pipedeck stopped." in app.text()
+    foreign = [line for line in app.text().splitlines() if not own_output(line)]
+    assert not foreign, "Qt or Chromium printed to the terminal without --verbose:\n" + "\n".join(foreign[:20])
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", app.port), timeout=2).close()
     saved = json.loads((app.data_dir / "window.json").read_text())
@@ -146,9 +177,9 @@ def test_closing_window_stops_app_exit_0_and_remembers_size(app, display):
     assert not (app.data_dir / "pipedeck.sock").exists()
 
 
-def test_next_launch_reopens_at_remembered_size_and_sigterm_exits_0(app, display):
+def test_next_launch_reopens_at_remembered_size_and_sigterm_exits_0_and_verbose_shows_qt_logs(app, display):
     window_state.save(app.data_dir, window_state.WindowState(900, 640, 40, 30))
-    proc = WindowProcess(display, app.data_dir, app.downloads_dir).start()
+    proc = WindowProcess(display, app.data_dir, app.downloads_dir, args=("--verbose",)).start()
     try:
         window = wait_for(lambda: x_windows(display), what="the window")[0]
         assert x_geometry(display, window) == (900, 640)
@@ -157,6 +188,8 @@ def test_next_launch_reopens_at_remembered_size_and_sigterm_exits_0(app, display
     finally:
         proc.stop()
     assert "Pipedeck stopped." in proc.text()
+    # Under Xvfb, Qt and Chromium always have something to say about the GL they found.
+    assert [line for line in proc.text().splitlines() if not own_output(line)], proc.text()
 
 
 def test_without_display_falls_back_to_browser_with_clear_message(tmp_path):

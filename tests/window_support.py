@@ -59,8 +59,9 @@ def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
 class WindowProcess:
     """`python -m desktop` (the window, the default command) on a display, with DevTools open on a loopback port."""
 
-    def __init__(self, display: str, data_dir: Path, downloads_dir: Path, env: dict | None = None):
+    def __init__(self, display: str, data_dir: Path, downloads_dir: Path, env: dict | None = None, args: tuple = ()):
         self.data_dir, self.downloads_dir = Path(data_dir), Path(downloads_dir)
+        self.args = tuple(args)
         self.port, self.cdp_port = free_port(), free_port()
         # QtWebEngine's own switch for the DevTools protocol: lets Playwright read the real window's DOM.
         self.env = {**os.environ, "DISPLAY": display, "QTWEBENGINE_REMOTE_DEBUGGING": f"127.0.0.1:{self.cdp_port}",
@@ -75,7 +76,7 @@ class WindowProcess:
     def start(self, timeout: float = 60.0) -> "WindowProcess":
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "desktop", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--downloads-dir", str(self.downloads_dir)],
+             "--downloads-dir", str(self.downloads_dir), *self.args],
             cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         threading.Thread(target=lambda: self.output.extend(self.proc.stdout), daemon=True).start()
         wait_for(lambda: self.seen("window loaded") or self.proc.poll() is not None, timeout, "the window to load")
@@ -112,6 +113,13 @@ def x_geometry(display: str, window: int) -> tuple[int, int]:
                          capture_output=True, text=True, check=True).stdout
     w, h = re.search(r"Geometry: (\d+)x(\d+)", out).groups()
     return int(w), int(h)
+
+
+def x_position(display: str, window: int) -> tuple[int, int]:
+    out = subprocess.run(["xdotool", "getwindowgeometry", str(window)], env={**os.environ, "DISPLAY": display},
+                         capture_output=True, text=True, check=True).stdout
+    x, y = re.search(r"Position: (-?\d+),(-?\d+)", out).groups()
+    return int(x), int(y)
 
 
 class _ClientMessage(ctypes.Structure):
@@ -164,6 +172,21 @@ def screenshot(display: str, name: str, min_colours: int = 50, timeout: float = 
         if colours > min_colours or time.monotonic() > deadline:
             return path, colours
         time.sleep(0.25)
+
+
+def crop(path: Path, name: str, box: tuple[int, int, int, int]) -> Path:
+    """A part (x, y, width, height in screen pixels) of a screenshot, as its own PNG under test-artifacts/."""
+    x, y, w, h = box
+    out = ARTIFACTS / f"{name}.png"
+    subprocess.run(["convert", str(path), "-crop", f"{w}x{h}+{x}+{y}", "+repage", str(out)], check=True, timeout=30)
+    return out
+
+
+def own_output(line: str) -> bool:
+    """A line Pipedeck prints itself (its log lines and announcements), as opposed to Qt's or Chromium's.
+    (Chromium's "DevTools listening" is there only because the tests turn the DevTools port on.)"""
+    own = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \| |Pipedeck |WARNING: --no-auth|DevTools listening on ws://"
+    return bool(re.match(own, line)) or not line.strip()
 
 
 class CdpPage:

@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import aiohttp
 from loguru import logger
 
-API_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
+if TYPE_CHECKING:
+    import aiohttp
+
+# aiohttp is imported where a call is made: the home page never needs it, and its import (SSL contexts, CA store)
+# was the largest part of building the app at start-up.
+API_TIMEOUT = {"total": 60, "connect": 10}
 # A large export may stream for minutes; only a stalled connection is an error.
-DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=15, sock_read=60)
+DOWNLOAD_TIMEOUT = {"total": None, "connect": 15, "sock_read": 60}
 MAX_RETRY_AFTER = 60.0
 JOB_PAGES = 5  # how far back the jobs list is searched for a job an uncertain POST may have created
 JOB_PAGE_SIZE = 50
@@ -94,7 +99,7 @@ class BotifyClient:
     """`async with BotifyClient(base_url, token) as api:`. Retries 429 (honouring Retry-After) and 5xx with backoff."""
 
     def __init__(self, base_url: str, token: str, attempts: int = 4, backoff: float = 0.5,
-                 timeout: aiohttp.ClientTimeout = API_TIMEOUT):
+                 timeout: aiohttp.ClientTimeout | None = None):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.token = token
@@ -103,7 +108,9 @@ class BotifyClient:
         self.session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> "BotifyClient":
-        self.session = aiohttp.ClientSession(timeout=self.timeout, headers={
+        import aiohttp
+
+        self.session = aiohttp.ClientSession(timeout=self.timeout or aiohttp.ClientTimeout(**API_TIMEOUT), headers={
             "Authorization": f"Token {self.token}", "Content-Type": "application/json", "Accept": "application/json"})
         return self
 
@@ -137,6 +144,8 @@ class BotifyClient:
         raise AssertionError("unreachable")
 
     async def _once(self, method: str, url: str, json, params):
+        import aiohttp
+
         try:
             async with self.session.request(method, url, json=json, params=params) as resp:
                 if resp.status < 400:
@@ -220,7 +229,9 @@ class BotifyClient:
 
     async def stream(self, url: str, chunk_size: int = 1 << 20):
         """Yield `(chunk, total_bytes_or_None)` of a download, which lives on another host (no token sent there)."""
-        async with aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT) as plain:
+        import aiohttp
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(**DOWNLOAD_TIMEOUT)) as plain:
             try:
                 async with plain.get(url) as resp:
                     if resp.status in (403, 404, 410):  # a signed link past its expiry answers 403 (S3) or 404/410

@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
-import httpx
-
 from ..db import store_get, store_set
 
 if TYPE_CHECKING:
     import ollama
-# `ollama` itself (with pydantic, a quarter of a second) is imported on the first chat or pull, not at every start.
+# `ollama` itself (with pydantic, a quarter of a second) is imported on the first chat or pull, not at every start;
+# httpx on the first status check, after the first page is shown (it also loads its command line: rich, pygments).
 
 DEFAULT_MODEL = "qwen2.5:0.5b"  # ~400 MB: small enough to pull quickly, good enough for narration and tools
 HOST_KEY, MODEL_KEY = "llm:host", "llm:model"
@@ -99,6 +98,8 @@ class LLM:
             return self._status
 
     async def _check(self) -> Status:
+        import httpx
+
         status = Status(host=self.host)
         try:
             async with httpx.AsyncClient(base_url=status.host, timeout=CHECK_TIMEOUT) as http:
@@ -126,6 +127,7 @@ class LLM:
         """Yield Ollama's streamed ChatResponse parts; LLMUnavailable when it cannot start."""
         # A known-good status is trusted here, however old: a broken stream forgets it, and checking before every
         # answer would add two round trips to the first token.
+        import httpx
         import ollama
 
         status = self.cached_status()
@@ -147,6 +149,7 @@ class LLM:
 
     def client_for(self, host: str) -> ollama.AsyncClient:
         """One client per address, kept: a new one costs milliseconds (TLS setup) before the first token."""
+        import httpx
         import ollama
 
         if self._client is None or self._client_host != host:
@@ -157,6 +160,7 @@ class LLM:
 
     async def pull(self, model: str):
         """Yield Ollama's pull progress parts (status, total, completed)."""
+        import httpx
         import ollama
 
         client = ollama.AsyncClient(host=self.host, timeout=httpx.Timeout(None, connect=CHECK_TIMEOUT))

@@ -4,8 +4,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import httpx
-
 
 @dataclass
 class Progress:
@@ -38,7 +36,8 @@ class Puller:
         return self.progress
 
     async def _pull(self, p: Progress) -> None:
-        import ollama  # loaded by the client's pull already; imported here for its error type
+        import httpx  # both loaded by the client's pull already; imported here for their error types
+        import ollama
 
         try:
             async for part in self.llm.pull(p.model):
