@@ -15,14 +15,13 @@ from ..engine.workflow import NotFound
 from ..files import UnsafePath, atomic_write
 from ..graph import views
 from ..graph.catalog import FOLDER, graph_files, list_graphs, viewer_url
-from ..graph.cache import GraphFiles, cached_header, signature
+from ..graph.cache import ARRAYS, GraphFiles, cached_header, signature
 from ..layout import page
 
 # The array side (server.graph.convert and .nodes: numpy, pyarrow) is imported inside the handlers that need it,
 # on first use: most launches never open a graph, and those imports would add a third of a second to every start.
 
 ORDER = 30
-ARRAYS = ("links", "positions", "inbound")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_PNG = 64 << 20
 BINARY = {"Content-Type": "application/octet-stream", "Cache-Control": "no-cache"}
@@ -151,9 +150,9 @@ def register(ctx, rt):
         return Response("not found", status_code=404) if data is None else Response(data, headers=BINARY)
 
     def search_nodes(org: str, project: str, slug: str, q: str) -> list | None:
-        from ..graph.nodes import node_table, search
+        from ..graph.nodes import node_table, search, search_index
         found = ready(org, project, slug)
-        return search(node_table(*found), q[:2000]) if found else None
+        return search(node_table(*found), search_index(*found), q[:2000]) if found else None
 
     @rt("/graph/{org}/{project}/{slug}/search", methods=["get"])
     async def find(org: str, project: str, slug: str, q: str = ""):

@@ -18,6 +18,8 @@ import pyarrow.ipc as ipc
 from ..files import atomic_path, atomic_write
 from .cache import GraphFiles, cached_header, signature
 from .arrays import arrow_of, byte_lengths, numpy_of, strings_of
+from .figures import FIGURES, orphan_rows, ranks, write_orphans, write_pages
+from .rank import pagerank
 from .layout import radial_layout
 
 BLOCK = 8 << 20  # bytes of CSV per block: bounds memory while reading
@@ -36,16 +38,19 @@ def _decode(values: pa.Array) -> pa.Array:
         return strings_of([None if v is None else v.decode("utf-8", "replace") for v in values.to_pylist()])
 
 
-def _csv_reader(path: Path, names: list[str], stats: dict):
+def _csv_options(names: list[str], stats: dict, kind: pa.DataType):
     def skip(row) -> str:  # a row with the wrong number of fields: counted and left out
         stats["malformed"] = stats.get("malformed", 0) + 1
         return "skip"
 
-    return pcsv.open_csv(
-        path, read_options=pcsv.ReadOptions(block_size=BLOCK, use_threads=True),
-        parse_options=pcsv.ParseOptions(invalid_row_handler=skip),
-        convert_options=pcsv.ConvertOptions(column_types={n: pa.binary() for n in names},
-                                            strings_can_be_null=False, quoted_strings_can_be_null=False))
+    return dict(read_options=pcsv.ReadOptions(block_size=BLOCK, use_threads=True),
+                parse_options=pcsv.ParseOptions(invalid_row_handler=skip),
+                convert_options=pcsv.ConvertOptions(column_types={n: kind for n in names}, strings_can_be_null=False,
+                                                    quoted_strings_can_be_null=False))
+
+
+def _csv_reader(path: Path, names: list[str], stats: dict):
+    return pcsv.open_csv(path, **_csv_options(names, stats, pa.binary()))
 
 
 def header_names(path: Path) -> list[str]:
@@ -55,37 +60,58 @@ def header_names(path: Path) -> list[str]:
     return [n.strip() for n in next(csv.reader([first]), [])] if first.strip() else []
 
 
+def _indices(chunk: pa.DictionaryArray) -> np.ndarray:
+    return numpy_of(chunk.indices, np.int32)
+
+
+def _global_ids(source: pa.ChunkedArray, target: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Both columns' per-block dictionaries hashed once into one URL list (first appearance, block by block);
+    the rows' ids are then plain numpy gathers. One hash pass over the distinct URLs of each block instead of
+    one over the whole file."""
+    pairs = [(s, t) for s, t in zip(source.chunks, target.chunks)]
+    dicts = [d for s, t in pairs for d in (s.dictionary, t.dictionary)]
+    if not dicts:
+        return pa.nulls(0, pa.binary()), np.empty(0, np.int64), np.empty(0, np.int64)
+    encoded = pc.dictionary_encode(pa.concat_arrays(dicts))
+    ids = numpy_of(encoded.indices, np.int32).astype(np.int64)
+    offsets = np.cumsum([0] + [len(d) for d in dicts])
+    src = [ids[offsets[2 * i]:offsets[2 * i + 1]][_indices(s)] for i, (s, _) in enumerate(pairs)]
+    tgt = [ids[offsets[2 * i + 1]:offsets[2 * i + 2]][_indices(t)] for i, (_, t) in enumerate(pairs)]
+    return encoded.dictionary, np.concatenate(src), np.concatenate(tgt)
+
+
+def _drop_blank(urls: pa.Array, src: np.ndarray, tgt: np.ndarray, stats: dict):
+    """Rows with an empty source or target are left out, and URLs that only such rows named."""
+    empty = np.flatnonzero(byte_lengths(urls) == 0)
+    if not len(empty):
+        return urls, src, tgt
+    blank = (src == empty[0]) | (tgt == empty[0])
+    stats["blank"] = int(blank.sum())
+    src, tgt = src[~blank], tgt[~blank]
+    used = np.zeros(len(urls), bool)
+    used[src] = used[tgt] = True
+    new_id = np.cumsum(used) - 1
+    return urls.filter(arrow_of(used)), new_id[src], new_id[tgt]
+
+
 def read_links(path: Path) -> tuple[pa.Array, np.ndarray, np.ndarray, dict]:
-    """Distinct URLs (bytes) in order of first appearance, and the edges as int ids; plus what was dropped."""
+    """Distinct URLs (bytes) in order of first appearance, and the distinct edges as int ids sorted by source;
+    plus what was dropped (duplicates, self-links, blank and malformed rows)."""
     names = header_names(path)
-    urls = pa.nulls(0, pa.binary())
-    keys: list[np.ndarray] = []
     stats = {"rows": 0, "blank": 0, "malformed": 0}
+    urls, src, tgt = pa.nulls(0, pa.binary()), np.empty(0, np.int64), np.empty(0, np.int64)
     if len(names) >= 2:
-        for batch in _csv_reader(path, names, stats):
-            src, tgt = batch.column(0), batch.column(1)
-            stats["rows"] += len(src)
-            blank = (byte_lengths(src) == 0) | (byte_lengths(tgt) == 0)
-            if blank.any():
-                stats["blank"] += int(blank.sum())
-                keep = arrow_of(~blank)
-                src, tgt = src.filter(keep), tgt.filter(keep)
-            # Ids follow first appearance, row by row (source, then target): stable and easy to reason about.
-            m = len(src)
-            order = np.empty(2 * m, np.int64)
-            order[0::2], order[1::2] = np.arange(m), np.arange(m, 2 * m)
-            seen = pc.unique(pa.concat_arrays([src, tgt]).take(arrow_of(order)))
-            new = seen.filter(pc.invert(pc.is_in(seen, value_set=urls)))
-            if len(new):
-                urls = pa.concat_arrays([urls, new])
-            s = numpy_of(pc.index_in(src, value_set=urls), np.int32).astype(np.uint64)
-            t = numpy_of(pc.index_in(tgt, value_set=urls), np.int32).astype(np.uint64)
-            keys.append((s << np.uint64(32)) | t)
-    key = np.concatenate(keys) if keys else np.empty(0, np.uint64)
+        table = pcsv.read_csv(path, **_csv_options(names, stats, pa.dictionary(pa.int32(), pa.binary())))
+        stats["rows"] = table.num_rows
+        urls, src, tgt = _global_ids(table.column(0), table.column(1))
+        del table
+        urls, src, tgt = _drop_blank(urls, src, tgt, stats)
+    key = (src.astype(np.uint64) << np.uint64(32)) | tgt.astype(np.uint64)
+    del src, tgt
     stats["edges_read"] = int(len(key))
-    # Keep the first occurrence of each edge, in file order.
-    _, first = np.unique(key, return_index=True)
-    key = key[np.sort(first)]
+    key.sort()
+    if len(key):
+        key = key[np.concatenate(([True], key[1:] != key[:-1]))]
     stats["duplicates"] = stats["edges_read"] - int(len(key))
     source = (key >> np.uint64(32)).astype(np.uint32)
     target = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
@@ -119,16 +145,17 @@ def numeric(values: pa.Array) -> pa.Array | None:
     return arrow_of(out, present)
 
 
-def read_meta(path: Path, urls: pa.Array) -> tuple[dict[str, pa.Array], dict]:
-    """Metadata columns aligned to the graph's nodes; rows for URLs not in the graph are ignored."""
+def read_meta(path: Path, urls: pa.Array, inbound: np.ndarray) -> tuple[dict[str, pa.Array], dict, pa.Table | None]:
+    """Metadata columns aligned to the graph's nodes (rows for URLs not in the graph are ignored there), and the
+    metadata rows of orphan pages (None without a metadata file)."""
     stats = {"meta_rows": 0, "meta_matched": 0, "meta_unknown": 0}
     names = header_names(path) if path.exists() else []
     if len(names) < 2:
-        return {}, stats
+        return {}, stats, None
     reader = _csv_reader(path, names, {})
     table = pa.Table.from_batches(list(reader), schema=reader.schema)
     if table.num_rows == 0:
-        return {}, stats
+        return {}, stats, None
     ids = table.column(0).combine_chunks()
     stats["meta_rows"] = table.num_rows
     # index_in gives each node the first metadata row with its URL; nodes without one get null.
@@ -137,12 +164,13 @@ def read_meta(path: Path, urls: pa.Array) -> tuple[dict[str, pa.Array], dict]:
     stats["meta_unknown"] = int(pc.sum(pc.invert(pc.is_in(ids, value_set=urls)).cast(pa.int64())).as_py() or 0)
     columns = {}
     for i, name in enumerate(names[1:], start=1):
-        if i >= table.num_columns or not name or name in ("url", "inbound", "outbound"):
+        if i >= table.num_columns or not name or name == "url" or name in FIGURES:
             continue
         text = _decode(table.column(i).combine_chunks().take(row))
         number = numeric(text)
         columns[name] = number if number is not None else text
-    return columns, stats
+    orphans = orphan_rows(table, urls, inbound)
+    return columns, stats, pa.table([_decode(c.combine_chunks()) for c in orphans.columns], names=orphans.column_names)
 
 
 def column_kind(values: pa.Array) -> str:
@@ -154,30 +182,43 @@ def _write_array(path: Path, values: np.ndarray) -> None:
                  mode=0o644)
 
 
+def _write_table(path: Path, table: pa.Table) -> None:
+    with atomic_path(path, mode=0o644) as tmp:
+        with ipc.new_file(str(tmp), table.schema) as writer:
+            writer.write_table(table)
+
+
 def convert(files: GraphFiles) -> dict:
-    """Build the cache for one graph and return its header. Every file is written atomically, the header last."""
+    """Build the cache and the pages file for one graph and return the header. Every file is written atomically,
+    the header last: a cache without its header is never taken for a finished one."""
     started = time.perf_counter()
     sig = signature(files)
     if sig["links"] is None:
         raise FileNotFoundError(files.links)
     urls, source, target, stats = read_links(files.links)
     urls, source, target = hubs_last(urls, source, target)
-    columns, meta_stats = read_meta(files.meta, urls)
     n = len(urls)
     inbound = np.bincount(target, minlength=n).astype(np.uint32)
     outbound = np.bincount(source, minlength=n).astype(np.uint32)
-    table = pa.table({"url": _decode(urls), "inbound": arrow_of(inbound), "outbound": arrow_of(outbound), **columns})
-    with atomic_path(files.nodes, mode=0o644) as tmp:
-        with ipc.new_file(str(tmp), table.schema) as writer:
-            writer.write_table(table)
+    columns, meta_stats, orphans = read_meta(files.meta, urls, inbound)
+    rank_of = pagerank(source, target, n)
+    order, rank = ranks(rank_of)
+    table = pa.table({"url": _decode(urls), "pagerank": arrow_of(rank_of), "rank": arrow_of(rank),
+                      "inbound": arrow_of(inbound), "outbound": arrow_of(outbound), **columns})
+    _write_table(files.nodes, table)
+    # The search index: URLs lower-cased once, so a search is a plain substring scan instead of a regex.
+    _write_table(files.search, pa.table({"url": pc.utf8_lower(table.column("url"))}))
+    write_pages(files.pages, table, order)
+    orphan_count = write_orphans(files.orphans, orphans)
     links = np.empty(2 * len(source), np.float32)  # cosmos takes index pairs as float32 (exact below 2**24)
     links[0::2], links[1::2] = source, target
     _write_array(files.array("links"), links)
     _write_array(files.array("positions"), radial_layout(source, target, inbound, n))
     _write_array(files.array("inbound"), inbound.astype(np.float32))
+    _write_array(files.array("pagerank"), rank_of.astype(np.float32))
     header = {
         "source": sig, "nodes": n, "edges": int(len(source)), **stats, **meta_stats,
-        "has_meta": sig["meta"] is not None,
+        "has_meta": sig["meta"] is not None, "orphans": orphan_count, "dead_ends": int((outbound == 0).sum()),
         "columns": [{"name": k, "kind": column_kind(v)} for k, v in columns.items()],
         "seconds": round(time.perf_counter() - started, 3),
     }
@@ -185,6 +226,10 @@ def convert(files: GraphFiles) -> dict:
     return header
 
 
+def read_table(path: Path) -> pa.Table:
+    """A cached table, memory-mapped: searching and node details read only what they touch."""
+    return ipc.open_file(pa.memory_map(str(path))).read_all()
+
+
 def read_nodes(files: GraphFiles) -> pa.Table:
-    """The node table, memory-mapped: searching and node details read only what they touch."""
-    return ipc.open_file(pa.memory_map(str(files.nodes))).read_all()
+    return read_table(files.nodes)

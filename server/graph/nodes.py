@@ -5,36 +5,49 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrays import numpy_of
+from .arrays import arrow_of, byte_lengths, numpy_of
 from .cache import GraphFiles
-from .convert import read_nodes
+from .convert import read_nodes, read_table
 
 MISSING = 0xFFFFFFFF  # category code of a node without a value
 MAX_CATEGORIES = 12  # colours a legend can tell apart; the rest share "other"
-_tables: dict = {}
+_open: dict = {}
+
+
+def _opened(files: GraphFiles, header: dict) -> dict:
+    """The node table and search index, kept open per cache build (the signature changes when it is rebuilt)."""
+    key = (str(files.nodes), repr(header["source"]))
+    if key not in _open:
+        _open.clear()  # one graph open at a time is what a viewer needs; frees the previous mapping
+        lower = read_table(files.search).column("url").combine_chunks()
+        _open[key] = {"table": read_nodes(files), "lower": lower, "lengths": byte_lengths(lower)}
+    return _open[key]
 
 
 def node_table(files: GraphFiles, header: dict) -> pa.Table:
-    """The node table, kept open per cache build (the header's signature changes when the cache is rebuilt)."""
-    key = (str(files.nodes), repr(header["source"]))
-    if key not in _tables:
-        _tables.clear()  # one graph open at a time is what a viewer needs; frees the previous mapping
-        _tables[key] = read_nodes(files)
-    return _tables[key]
+    return _opened(files, header)["table"]
 
 
-def search(table: pa.Table, query: str, limit: int = 20) -> list[dict]:
-    """Nodes whose URL contains `query` (case-insensitive), exact matches first, then shortest URLs."""
-    query = query.strip()
+def search_index(files: GraphFiles, header: dict) -> tuple[pa.Array, np.ndarray]:
+    """Lower-cased URLs and their lengths in bytes, by node id."""
+    found = _opened(files, header)
+    return found["lower"], found["lengths"]
+
+
+def search(table: pa.Table, index: tuple[pa.Array, np.ndarray], query: str, limit: int = 20) -> list[dict]:
+    """Nodes whose URL contains `query` (case-insensitive), exact matches first, then shortest URLs.
+
+    A plain substring scan of the lower-cased index, then ranking in numpy: no Python object per match."""
+    query = query.strip().lower()
     if not query:
         return []
-    urls = table.column("url")
-    hits = pc.indices_nonzero(pc.match_substring(urls, query, ignore_case=True))
-    if len(hits) == 0:
-        return []
-    found = urls.take(hits).to_pylist()
-    ranked = sorted(zip(hits.to_pylist(), found), key=lambda h: (h[1].lower() != query.lower(), len(h[1]), h[0]))
-    return [{"id": i, "url": u} for i, u in ranked[:limit]]
+    lower, lengths = index
+    hits = numpy_of(pc.indices_nonzero(pc.match_substring(lower, query)), np.uint64).astype(np.int64)
+    size = lengths[hits]
+    exact = size == len(query.encode())  # contains the query and is as long: is the query
+    best = hits[np.lexsort((hits, size, ~exact))[:limit]]
+    urls = table.column("url").take(arrow_of(best)).to_pylist()
+    return [{"id": int(i), "url": u} for i, u in zip(best, urls)]
 
 
 def node_details(table: pa.Table, index: int) -> dict | None:
