@@ -27,8 +27,8 @@ def pagerank(source: np.ndarray, target: np.ndarray, n: int, alpha: float = ALPH
     x = np.full(n, 1.0 / n)
     for _ in range(MAX_ITER):
         last = x
-        x = np.bincount(target, weights=(last * share)[source], minlength=n)
-        x += (alpha * last[dangling].sum() + 1.0 - alpha) / n
+        spread = (alpha * last[dangling].sum() + 1.0 - alpha) / n
+        x = np.bincount(target, weights=(last * share)[source], minlength=n) + spread
         if np.abs(x - last).sum() < n * tol:
             return x
     raise NoConvergence(f"PageRank did not converge in {MAX_ITER} iterations")
