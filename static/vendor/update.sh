@@ -13,3 +13,6 @@ pack marked@18.2.1         lib/marked.umd.js       marked.min.js
 pack dompurify@3.4.18      dist/purify.min.js      purify.min.js
 # Link-graph viewer only (loaded by the /graph page, not the global head). 1.x is CC-BY-NC; 2.x is MIT.
 pack @cosmos.gl/graph@2.6.4 dist/index.min.js      cosmos.min.js
+# Insights charts only (loaded by the insights screen). MIT; its licence travels with it.
+pack chart.js@4.6.1         dist/chart.umd.min.js   chart.umd.min.js
+pack chart.js@4.6.1         LICENSE.md              chart.js-LICENSE.md
