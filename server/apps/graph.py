@@ -14,6 +14,7 @@ from ..context import MenuEntry
 from ..engine.workflow import NotFound
 from ..files import UnsafePath, atomic_write
 from ..graph import views
+from . import insights
 from ..graph.catalog import FOLDER, graph_files, list_graphs, viewer_url
 from ..graph.cache import ARRAYS, GraphFiles, cached_header, signature
 from ..layout import page
@@ -167,6 +168,8 @@ def register(ctx, rt):
         if details is None:
             return Response("not found", status_code=404)
         return views.node_card(details, index)
+
+    insights.routes(ctx, rt, conversions, locate, missing)
 
     @rt("/graph/{org}/{project}/{slug}/png", methods=["post"])
     async def save_png(req: Request, org: str, project: str, slug: str):
