@@ -167,7 +167,7 @@ def register(ctx, rt):
         details = node_details(node_table(*found), index) if found else None
         if details is None:
             return Response("not found", status_code=404)
-        return views.node_card(details, index)
+        return views.node_card(details, index, found[1]["nodes"])
 
     insights.routes(ctx, rt, conversions, locate, missing)
 

@@ -57,13 +57,13 @@ def orphans_section(header: dict, count: int, rows: list[dict], csv_url: str | N
 
 
 def breakdown_section(base: str, columns: list[dict], data: dict | None):
-    title = H2("By page type")
+    title = H2("PageRank and inlinks by page type")
     if data is None:
         return Section(title, P("The metadata has no column to group pages by (such as pagetype), so PageRank "
                                 "cannot be broken down."), id="breakdown")
     chooser = Form(Label("Group pages by", Select(
         *[Option(c["name"], value=c["name"], selected=c["name"] == data["column"]) for c in columns],
-        name="by", id="insights-by")), hx_get=f"{base}/breakdown", hx_trigger="change", hx_target="#charts",
+        name="by", id="insights-by")), hx_get=f"{base}/insights/breakdown", hx_trigger="change", hx_target="#charts",
         hx_swap="outerHTML", cls="insights-by")
     return Section(title, chooser, charts(data), id="breakdown")
 
