@@ -87,6 +87,14 @@ def breakdown_table(column: str, rows):
                cls="table-wrap")
 
 
+def dead_ends_section(count: int, rows: list[dict], extra: str | None):
+    title = H2("Dead ends")
+    if not count:
+        return Section(title, P("None: every page links to at least one other page."), id="dead-ends")
+    return Section(title, P(f"{count:,} pages link to no other page. The ones with the most PageRank first:"),
+                   pages_table(rows, extra, "dead-ends"), id="dead-ends")
+
+
 def compare_form(base: str, slug: str, others: list[str]):
     if not others:
         return P("Download another analysis of this project to compare the two.", cls="muted")
@@ -107,9 +115,7 @@ def insights_body(ctx: dict):
         Section(H2("Top pages by PageRank"), pages_table(ctx["top"], ctx["extra"], "top-pages"), id="top"),
         breakdown_section(ctx["base"], ctx["columns"], ctx["breakdown"]),
         orphans_section(header, *ctx["orphans"], ctx["orphans_csv"], ctx["meta_name"]),
-        Section(H2("Dead ends"), P(f"{header.get('dead_ends', 0):,} pages link to no other page. "
-                                   "The ones with the most PageRank first:"),
-                pages_table(ctx["dead"], ctx["extra"], "dead-ends"), id="dead-ends"),
+        dead_ends_section(header.get("dead_ends", 0), ctx["dead"], ctx["extra"]),
         Section(H2("Compare with another analysis"), compare_form(ctx["base"], ctx["slug"], ctx["others"]),
                 id="compare"),
         id="graph-body", cls="insights")
