@@ -169,8 +169,11 @@ def read_meta(path: Path, urls: pa.Array, inbound: np.ndarray) -> tuple[dict[str
         text = _decode(table.column(i).combine_chunks().take(row))
         number = numeric(text)
         columns[name] = number if number is not None else text
-    orphans = orphan_rows(table, urls, inbound)
-    return columns, stats, pa.table([_decode(c.combine_chunks()) for c in orphans.columns], names=orphans.column_names)
+    # Arrays, not the table: an empty filtered table's columns have no chunks, and combining none loads pandas.
+    whole = [table.column(i).combine_chunks() for i in range(table.num_columns)]
+    rows = orphan_rows(whole, urls, inbound)
+    names = ["url"] + table.column_names[1:]
+    return columns, stats, pa.table([_decode(a.take(rows)) for a in whole], names=names)
 
 
 def column_kind(values: pa.Array) -> str:

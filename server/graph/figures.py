@@ -38,12 +38,11 @@ def write_pages(path: Path, nodes: pa.Table, order: np.ndarray) -> None:
     write_csv(path, table.rename_columns([PAGE_HEADER.get(n, n) for n in names]))
 
 
-def orphan_rows(meta: pa.Table, urls: pa.Array, inbound: np.ndarray) -> pa.Table:
-    """Metadata rows whose URL is the target of no link: absent from the links file, or only ever a source."""
+def orphan_rows(meta: list[pa.Array], urls: pa.Array, inbound: np.ndarray) -> pa.Array:
+    """Which metadata rows (`meta[0]` their URLs) no link reaches: absent from the links file, or only ever a
+    source; as row indices."""
     reached = urls.filter(arrow_of(inbound > 0))
-    orphan = pc.invert(pc.is_in(meta.column(0), value_set=reached))
-    table = meta.filter(orphan)
-    return table.rename_columns(["url"] + table.column_names[1:])
+    return pc.indices_nonzero(pc.invert(pc.is_in(meta[0], value_set=reached)))
 
 
 def write_orphans(path: Path, meta: pa.Table | None) -> int | None:
