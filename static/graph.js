@@ -242,10 +242,15 @@
   };
 
   Viewer.prototype.select = function (index, zoom) {
-    this.wake();
-    this.graph.selectPointByIndex(index, true);  // the page and its neighbours; the rest greyed out
-    if (zoom) this.graph.zoomToPointByIndex(index, 600, 4, true);
+    var self = this;
+    // The details first: the server answers from its index in milliseconds, while zooming reads every position
+    // back from the GPU, which takes a while in software WebGL on a large graph.
     htmx.ajax("GET", this.base + "/node/" + index, { target: this.details, swap: "innerHTML" });
+    this.wake();
+    setTimeout(function () {
+      self.graph.selectPointByIndex(index, true);  // the page and its neighbours; the rest greyed out
+      if (zoom) self.graph.zoomToPointByIndex(index, 600, 4, true);
+    }, 0);
   };
 
   Viewer.prototype.search = function (query) {

@@ -22,7 +22,7 @@ from .figures import FIGURES, orphan_rows, ranks, write_orphans, write_pages
 from .rank import pagerank
 from .layout import radial_layout
 
-BLOCK = 8 << 20  # bytes of CSV per block: bounds memory while reading
+BLOCK = 16 << 20  # bytes of CSV per block: bounds memory; fewer blocks mean fewer per-block URL lists to hash
 
 
 def ensure_cache(files: GraphFiles) -> dict:
@@ -137,6 +137,8 @@ def numeric(values: pa.Array) -> pa.Array | None:
     if not present.any():
         return None
     try:
+        # A failing cast of a whole column costs a second; the first values settle most text columns at once.
+        values.filter(arrow_of(present)).slice(0, 64).cast(pa.float64())
         numbers = numpy_of(values.filter(arrow_of(present)).cast(pa.float64()), np.float64)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
@@ -156,24 +158,26 @@ def read_meta(path: Path, urls: pa.Array, inbound: np.ndarray) -> tuple[dict[str
     table = pa.Table.from_batches(list(reader), schema=reader.schema)
     if table.num_rows == 0:
         return {}, stats, None
-    ids = table.column(0).combine_chunks()
     stats["meta_rows"] = table.num_rows
-    # index_in gives each node the first metadata row with its URL; nodes without one get null.
-    row = pc.index_in(urls, value_set=ids)
-    stats["meta_matched"] = len(row) - row.null_count
-    stats["meta_unknown"] = int(pc.sum(pc.invert(pc.is_in(ids, value_set=urls)).cast(pa.int64())).as_py() or 0)
+    # Arrays, not the table: an empty filtered table's columns have no chunks, and combining none loads pandas.
+    whole = [table.column(i).combine_chunks() for i in range(table.num_columns)]
+    node_of = numpy_of(pc.index_in(whole[0], value_set=urls), np.int32, fill=-1).astype(np.int64)
+    stats["meta_unknown"] = int((node_of < 0).sum())
+    # Each node's first metadata row: scattered in reverse, so the first row is written last and stays.
+    known = np.flatnonzero(node_of >= 0)[::-1]
+    first = np.full(len(urls), -1, np.int64)
+    first[node_of[known]] = known
+    stats["meta_matched"] = int((first >= 0).sum())
+    row = arrow_of(first.clip(0), first >= 0)
     columns = {}
     for i, name in enumerate(names[1:], start=1):
         if i >= table.num_columns or not name or name == "url" or name in FIGURES:
             continue
-        text = _decode(table.column(i).combine_chunks().take(row))
+        text = _decode(whole[i].take(row))
         number = numeric(text)
         columns[name] = number if number is not None else text
-    # Arrays, not the table: an empty filtered table's columns have no chunks, and combining none loads pandas.
-    whole = [table.column(i).combine_chunks() for i in range(table.num_columns)]
-    rows = orphan_rows(whole, urls, inbound)
-    names = ["url"] + table.column_names[1:]
-    return columns, stats, pa.table([_decode(a.take(rows)) for a in whole], names=names)
+    orphans = arrow_of(orphan_rows(node_of, inbound))
+    return columns, stats, pa.table([_decode(a.take(orphans)) for a in whole], names=["url"] + names[1:len(whole)])
 
 
 def column_kind(values: pa.Array) -> str:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from ..files import atomic_path
@@ -38,11 +37,12 @@ def write_pages(path: Path, nodes: pa.Table, order: np.ndarray) -> None:
     write_csv(path, table.rename_columns([PAGE_HEADER.get(n, n) for n in names]))
 
 
-def orphan_rows(meta: list[pa.Array], urls: pa.Array, inbound: np.ndarray) -> pa.Array:
-    """Which metadata rows (`meta[0]` their URLs) no link reaches: absent from the links file, or only ever a
-    source; as row indices."""
-    reached = urls.filter(arrow_of(inbound > 0))
-    return pc.indices_nonzero(pc.invert(pc.is_in(meta[0], value_set=reached)))
+def orphan_rows(node_of: np.ndarray, inbound: np.ndarray) -> np.ndarray:
+    """Metadata rows no link reaches, given each row's node (-1 when its URL is in no link at all)."""
+    reached = np.zeros(len(node_of), bool)
+    known = node_of >= 0
+    reached[known] = inbound[node_of[known]] > 0
+    return np.flatnonzero(~reached)
 
 
 def write_orphans(path: Path, meta: pa.Table | None) -> int | None:
