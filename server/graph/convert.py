@@ -71,9 +71,9 @@ def _global_ids(source: pa.ChunkedArray, target: pa.ChunkedArray) -> tuple[pa.Ar
     pairs = [(s, t) for s, t in zip(source.chunks, target.chunks)]
     dicts = [d for s, t in pairs for d in (s.dictionary, t.dictionary)]
     if not dicts:
-        return pa.nulls(0, pa.binary()), np.empty(0, np.int64), np.empty(0, np.int64)
+        return pa.nulls(0, pa.binary()), np.empty(0, np.int32), np.empty(0, np.int32)
     encoded = pc.dictionary_encode(pa.concat_arrays(dicts))
-    ids = numpy_of(encoded.indices, np.int32).astype(np.int64)
+    ids = numpy_of(encoded.indices, np.int32)
     offsets = np.cumsum([0] + [len(d) for d in dicts])
     src = [ids[offsets[2 * i]:offsets[2 * i + 1]][_indices(s)] for i, (s, _) in enumerate(pairs)]
     tgt = [ids[offsets[2 * i + 1]:offsets[2 * i + 2]][_indices(t)] for i, (_, t) in enumerate(pairs)]
@@ -99,7 +99,7 @@ def read_links(path: Path) -> tuple[pa.Array, np.ndarray, np.ndarray, dict]:
     plus what was dropped (duplicates, self-links, blank and malformed rows)."""
     names = header_names(path)
     stats = {"rows": 0, "blank": 0, "malformed": 0}
-    urls, src, tgt = pa.nulls(0, pa.binary()), np.empty(0, np.int64), np.empty(0, np.int64)
+    urls, src, tgt = pa.nulls(0, pa.binary()), np.empty(0, np.int32), np.empty(0, np.int32)
     if len(names) >= 2:
         table = pcsv.read_csv(path, **_csv_options(names, stats, pa.dictionary(pa.int32(), pa.binary())))
         stats["rows"] = table.num_rows
@@ -128,7 +128,7 @@ def hubs_last(urls: pa.Array, source: np.ndarray, target: np.ndarray):
     order = np.argsort(np.bincount(target, minlength=n), kind="stable")
     new_id = np.empty(n, np.uint32)
     new_id[order] = np.arange(n, dtype=np.uint32)
-    return urls.take(arrow_of(order)), new_id[source], new_id[target]
+    return urls.take(arrow_of(order)), new_id[source], new_id[target], order
 
 
 def numeric(values: pa.Array) -> pa.Array | None:
@@ -203,12 +203,14 @@ def convert(files: GraphFiles) -> dict:
     if sig["links"] is None:
         raise FileNotFoundError(files.links)
     urls, source, target, stats = read_links(files.links)
-    urls, source, target = hubs_last(urls, source, target)
+    rank_by_first_id = pagerank(source, target, len(urls))  # edges still sorted by source: the gather runs in order
+    urls, source, target, order = hubs_last(urls, source, target)
+    rank_of = rank_by_first_id[order]
+    del rank_by_first_id
     n = len(urls)
     inbound = np.bincount(target, minlength=n).astype(np.uint32)
     outbound = np.bincount(source, minlength=n).astype(np.uint32)
     columns, meta_stats, orphans = read_meta(files.meta, urls, inbound)
-    rank_of = pagerank(source, target, n)
     order, rank = ranks(rank_of)
     table = pa.table({"url": _decode(urls), "pagerank": arrow_of(rank_of), "rank": arrow_of(rank),
                       "inbound": arrow_of(inbound), "outbound": arrow_of(outbound), **columns})
