@@ -132,3 +132,16 @@ def test_metadata_without_pagetype_keeps_its_other_columns(folder):
     assert [c["name"] for c in header["columns"]] == ["depth"]
     assert list(pages_rows(files)[0]) == ["url", "pagerank", "inlinks", "outlinks", "depth"]
     assert [o["url"] for o in orphan_list(files)[1]] == ["lost"]
+
+
+def test_pages_file_is_rebuilt_when_the_links_change_and_kept_otherwise(folder):
+    from server.graph.convert import ensure_cache
+
+    files = graph(folder, "source,target\na,b\n")
+    first = ensure_cache(files)
+    assert ensure_cache(files) == first  # the cache is reused: nothing recomputed
+    (folder / "shop_20240101_links.csv").write_text("source,target\na,b\nb,c\n")
+    assert ensure_cache(files)["nodes"] == 3
+    assert {r["url"] for r in pages_rows(files)} == {"a", "b", "c"}
+    files.pages.unlink()
+    assert cached_header(files) is None  # a deleted pages file is written again on the next visit
