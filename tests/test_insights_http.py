@@ -66,7 +66,7 @@ def test_orphans_are_counted_listed_and_downloadable(http, shared_server):
     ("source,target\n", None, "This graph has no links"),
     ("source,target\nhome,home\n", None, "cannot be found"),
     ("source,target\na,a\nb,b\n", "url,pagetype\na,x\n", "2 pages link to no other page"),
-    ("source,target\na,b\nb,a\n", "url,depth\na,1\nb,2\n", "Group pages by"),
+    ("source,target\na,b\nb,a\n", "url,depth\na,1\nb,2\n", "no pagetype column, so pages are grouped by"),
     ("not a csv at all \x00\x01", None, "This graph has no links"),
 ])
 def test_odd_graphs_get_a_clear_answer(http, shared_server, links, meta, says):

@@ -65,7 +65,10 @@ def breakdown_section(base: str, columns: list[dict], data: dict | None):
         *[Option(c["name"], value=c["name"], selected=c["name"] == data["column"]) for c in columns],
         name="by", id="insights-by")), hx_get=f"{base}/insights/breakdown", hx_trigger="change", hx_target="#charts",
         hx_swap="outerHTML", cls="insights-by")
-    return Section(title, chooser, charts(data), id="breakdown")
+    names = [c["name"] for c in columns]
+    note = None if "pagetype" in names else P(f"The metadata has no pagetype column, so pages are grouped by "
+                                               f"“{data['column']}”; choose another column below.", cls="muted")
+    return Section(title, note, chooser, charts(data), id="breakdown")
 
 
 def charts(data: dict):
