@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from .arrays import arrow_of, numpy_of
@@ -91,8 +90,3 @@ def default_column(columns: list[dict]) -> str | None:
         return "pagetype"
     return next((c["name"] for c in columns if c["kind"] == "category"), names[0] if names else None)
 
-
-def search_urls(table: pa.Table, urls: list[str]) -> np.ndarray:
-    """Node ids of `urls` (-1 where not a page of this graph)."""
-    found = pc.index_in(pa.array(urls, pa.string()), value_set=table.column("url").combine_chunks())
-    return numpy_of(found, np.int32, fill=-1)
