@@ -171,3 +171,14 @@ def test_catalog_lists_every_graph_and_refuses_paths_out_of_downloads(tmp_path):
     for bad in ("..", "../..", "/etc"):
         with pytest.raises(UnsafePath):
             graph_files(downloads, bad, "shop", "x")
+
+
+def test_search_never_matches_across_two_urls_and_many_matches_still_rank(folder):
+    links = "source,target\nhttps://s/ab,https://s/cd\n" + "".join(f"https://s/ab,https://s/x{i}\n" for i in range(6000))
+    files = graph(folder, links)
+    header = convert(files)
+    table, index = node_table(files, header), search_index(files, header)
+    assert search(table, index, "abhttps") == []  # "…/ab" followed by "https://s/cd" in the index's bytes
+    assert [h["url"] for h in search(table, index, "https://s/X1", limit=3)] == [
+        "https://s/x1", "https://s/x10", "https://s/x11"]
+    assert len(search(table, index, "https://s/", limit=50)) == 50  # 6002 matches: Arrow's scan
