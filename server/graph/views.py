@@ -26,11 +26,13 @@ def graph_list(entries: list[GraphEntry], downloads_hint: str):
                             f"{downloads_hint}.",
                             A("Open the Link graph workflow", href="/linkgraph"))
     rows = [Tr(Td(A(f"{e.project} · {e.slug}", href=e.url, cls="graph-open")),
-               Td(A("PageRank", href=e.insights, cls="graph-insights", title="PageRank, orphan pages, dead ends and changes")), Td(e.org),
+               Td(A("PageRank", href=e.insights, cls="graph-insights",
+                    title="PageRank, orphan pages, dead ends and changes")), Td(e.org),
                Td("links and metadata" if e.has_meta else "links only"), Td(human_size(e.size)),
                Td(datetime.fromtimestamp(e.modified).strftime("%Y-%m-%d %H:%M")))
             for e in entries]
-    return Table(Thead(Tr(Th("Graph"), Th("Insights"), Th("Organisation"), Th("Files"), Th("Links file"), Th("Downloaded"))),
+    return Table(Thead(Tr(Th("Graph"), Th("Insights"), Th("Organisation"), Th("Files"), Th("Links file"),
+                          Th("Downloaded"))),
                  Tbody(*rows), cls="graph-list striped")
 
 
