@@ -174,7 +174,8 @@ def test_catalog_lists_every_graph_and_refuses_paths_out_of_downloads(tmp_path):
 
 
 def test_search_never_matches_across_two_urls_and_many_matches_still_rank(folder):
-    links = "source,target\nhttps://s/ab,https://s/cd\n" + "".join(f"https://s/ab,https://s/x{i}\n" for i in range(6000))
+    links = "source,target\nhttps://s/ab,https://s/cd\n" + "".join(
+        f"https://s/ab,https://s/x{i}\n" for i in range(6000))
     files = graph(folder, links)
     header = convert(files)
     table, index = node_table(files, header), search_index(files, header)

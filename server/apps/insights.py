@@ -26,7 +26,8 @@ def gather(org: str, project: str, slug: str, files: GraphFiles, header: dict, o
     by = insights.default_column(columns)
     extra = by if by and next(c for c in columns if c["name"] == by)["kind"] == "category" else None
     return {
-        "header": header, "base": viewer_url(org, project, slug), "slug": slug, "viewer": viewer_url(org, project, slug),
+        "header": header, "base": viewer_url(org, project, slug), "slug": slug,
+        "viewer": viewer_url(org, project, slug),
         "links_name": files.links.name, "meta_name": files.meta.name, "columns": columns, "extra": extra,
         "pages_csv": download_url(org, project, files.pages),
         "orphans_csv": download_url(org, project, files.orphans), "others": others,
