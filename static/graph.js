@@ -241,11 +241,13 @@
     });
   };
 
-  Viewer.prototype.select = function (index, zoom) {
+  // `card` is the page's details when the search already brought them; otherwise they are asked for.
+  Viewer.prototype.select = function (index, zoom, card) {
     var self = this;
     // The details first: the server answers from its index in milliseconds, while zooming reads every position
     // back from the GPU, which takes a while in software WebGL on a large graph.
-    htmx.ajax("GET", this.base + "/node/" + index, { target: this.details, swap: "innerHTML" });
+    if (card) { this.details.innerHTML = card; htmx.process(this.details); }
+    else htmx.ajax("GET", this.base + "/node/" + index, { target: this.details, swap: "innerHTML" });
     this.wake();
     setTimeout(function () {
       self.graph.selectPointByIndex(index, true);  // the page and its neighbours; the rest greyed out
@@ -256,12 +258,13 @@
   Viewer.prototype.search = function (query) {
     var self = this;
     if (!query.trim()) return;
-    fetch(this.base + "/search?q=" + encodeURIComponent(query)).then(function (r) { return r.json(); })
-      .then(function (hits) {
+    fetch(this.base + "/search?details=true&q=" + encodeURIComponent(query)).then(function (r) { return r.json(); })
+      .then(function (found) {
+        var hits = found.hits;
         if (!hits.length) { self.say("No page URL contains “" + query + "”."); return; }
         self.say(hits.length === 1 ? "Found " + hits[0].url : hits.length + (hits.length >= 20 ? "+" : "") +
                  " pages match; showing " + hits[0].url);
-        self.select(hits[0].id, true);
+        self.select(hits[0].id, true, found.card);
       });
   };
 

@@ -5,7 +5,7 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
-from fasthtml.common import H1, Code, P, Small
+from fasthtml.common import H1, Code, P, Small, to_xml
 from loguru import logger
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -150,14 +150,22 @@ def register(ctx, rt):
         data = await asyncio.to_thread(column_data, org, project, slug, name)
         return Response("not found", status_code=404) if data is None else Response(data, headers=BINARY)
 
-    def search_nodes(org: str, project: str, slug: str, q: str) -> list | None:
-        from ..graph.nodes import node_table, search, search_index
+    def search_nodes(org: str, project: str, slug: str, q: str, details: bool) -> list | dict | None:
+        """The matching pages; with `details`, also the first one's card, so the viewer needs one round trip."""
+        from ..graph.nodes import node_details, node_table, search, search_index
         found = ready(org, project, slug)
-        return search(node_table(*found), search_index(*found), q[:2000]) if found else None
+        if not found:
+            return None
+        table = node_table(*found)
+        hits = search(table, search_index(*found), q[:2000])
+        if not details:
+            return hits
+        card = views.node_card(node_details(table, hits[0]["id"]), hits[0]["id"], found[1]["nodes"]) if hits else ""
+        return {"hits": hits, "card": to_xml(card) if hits else ""}
 
     @rt("/graph/{org}/{project}/{slug}/search", methods=["get"])
-    async def find(org: str, project: str, slug: str, q: str = ""):
-        hits = await asyncio.to_thread(search_nodes, org, project, slug, q)
+    async def find(org: str, project: str, slug: str, q: str = "", details: bool = False):
+        hits = await asyncio.to_thread(search_nodes, org, project, slug, q, details)
         return JSONResponse([], status_code=404) if hits is None else JSONResponse(hits)
 
     @rt("/graph/{org}/{project}/{slug}/node/{index}", methods=["get"])
