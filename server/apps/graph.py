@@ -68,7 +68,7 @@ def save_image(files: GraphFiles, image: bytes) -> Path:
     while target.exists():
         n += 1
         target = files.links.with_name(f"{files.stem}_graph_{stamp}-{n}.png")
-    atomic_write(target, image, 0o644)
+    atomic_write(target, image)
     return target
 
 

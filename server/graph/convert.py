@@ -185,12 +185,11 @@ def column_kind(values: pa.Array) -> str:
 
 
 def _write_array(path: Path, values: np.ndarray) -> None:
-    atomic_write(path, np.ascontiguousarray(values).astype(values.dtype.newbyteorder("<"), copy=False).tobytes(),
-                 mode=0o644)
+    atomic_write(path, np.ascontiguousarray(values).astype(values.dtype.newbyteorder("<"), copy=False).tobytes())
 
 
 def _write_table(path: Path, table: pa.Table) -> None:
-    with atomic_path(path, mode=0o644) as tmp:
+    with atomic_path(path) as tmp:
         with ipc.new_file(str(tmp), table.schema) as writer:
             writer.write_table(table)
 
@@ -231,7 +230,7 @@ def convert(files: GraphFiles) -> dict:
         "columns": [{"name": k, "kind": column_kind(v)} for k, v in columns.items()],
         "seconds": round(time.perf_counter() - started, 3),
     }
-    atomic_write(files.header, json.dumps(header), mode=0o644)
+    atomic_write(files.header, json.dumps(header))
     return header
 
 
