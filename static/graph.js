@@ -23,6 +23,13 @@
     return t < 0.5 ? mix(stops[0], stops[1], t * 2) : mix(stops[1], stops[2], (t - 0.5) * 2);
   }
 
+  function webglAvailable() {
+    try {
+      var canvas = document.createElement("canvas");
+      return !!(canvas.getContext("webgl2") || canvas.getContext("webgl"));
+    } catch (e) { return false; }
+  }
+
   function softwareRenderer() {
     try {
       var gl = document.createElement("canvas").getContext("webgl");
@@ -80,13 +87,27 @@
     this.sleeping = true;
   };
 
+  // No WebGL at all (a blocklisted driver, a locked-down browser): say so in words and offer the ways out,
+  // instead of a black box or cosmos' own message.
+  Viewer.prototype.noWebgl = function () {
+    this.root.querySelector("#graph-nowebgl").hidden = false;
+    this.root.querySelector(".graph-stage").hidden = true;
+    this.root.querySelector(".graph-controls").hidden = true;
+    this.root.dataset.state = "nowebgl";
+  };
+
   Viewer.prototype.load = function () {
     var self = this, base = this.base + "/data/";
+    if (!webglAvailable()) { this.noWebgl(); return Promise.resolve(); }
     this.say("Loading " + this.config.nodes.toLocaleString() + " pages and " +
              this.config.edges.toLocaleString() + " links…");
     return Promise.all([fetchArray(base + "positions", Float32Array), fetchArray(base + "links", Float32Array),
-                        fetchArray(base + "inbound", Float32Array)])
-      .then(function (arrays) { self.inbound = arrays[2]; self.draw(arrays[0], arrays[1]); })
+                        fetchArray(base + "inbound", Float32Array), fetchArray(base + "pagerank", Float32Array)])
+      .then(function (arrays) {
+        self.inbound = arrays[2];
+        self.pagerank = arrays[3];
+        self.draw(arrays[0], arrays[1]);
+      })
       .catch(function (e) {
         self.root.dataset.state = "failed";
         self.say("The graph could not be loaded: " + e.message);
@@ -112,6 +133,7 @@
     var styled = this.applyColour(this.config.colour).then(function () { return self.applySize(self.config.size); });
     styled.then(function () {
       self.graph.render();
+      self.drawn = true;
       if (self.heavy) self.graph.pause();
       else [1500, 4000].forEach(function (ms) { setTimeout(function () { self.autoFit(); }, ms); });
       self.syncButtons();
@@ -171,6 +193,7 @@
       }
       self.wake();
       self.graph.setPointColors(colours);
+      self.refresh();
       self.showLegend(name, items);
     });
   };
@@ -192,36 +215,56 @@
     this.legend.replaceChildren(title, list);
   };
 
+  // cosmos applies new colours and sizes when it next builds its buffers, which its render() does; without it
+  // a change after the first picture reached the legend only. Before the first render there is nothing to redo.
+  Viewer.prototype.refresh = function () { if (this.drawn) this.graph.render(); };
+
   Viewer.prototype.applySize = function (name) {
     var self = this, n = this.config.nodes;
-    var source = name === "inbound" ? Promise.resolve(this.inbound) : this.column(name);
+    var source = name === "inbound" ? Promise.resolve(this.inbound)
+      : name === "pagerank" ? Promise.resolve(this.pagerank) : this.column(name);
     return source.then(function (values) {
-      var max = 0;
+      var max = 0, sizes = new Float32Array(n);
       for (var i = 0; i < n; i++) if (values[i] > max) max = values[i];
-      var sizes = new Float32Array(n), scale = Math.log1p(max) || 1;
-      // Square-root-ish growth: hubs stand out without hiding their neighbours.
-      for (var j = 0; j < n; j++) sizes[j] = 2 + 8 * Math.sqrt(Math.log1p(values[j] > 0 ? values[j] : 0) / scale);
+      if (name === "pagerank") {
+        // PageRank against the uniform share 1/n, on a log scale: pages below average stay small.
+        var top = Math.log(max * n) || 1;
+        for (var k = 0; k < n; k++) sizes[k] = 2 + 10 * Math.max(0, Math.log(values[k] * n)) / top;
+      } else {
+        var scale = Math.log1p(max) || 1;
+        // Square-root-ish growth: hubs stand out without hiding their neighbours.
+        for (var j = 0; j < n; j++) sizes[j] = 2 + 8 * Math.sqrt(Math.log1p(values[j] > 0 ? values[j] : 0) / scale);
+      }
       self.wake();
       self.graph.setPointSizes(sizes);
+      self.refresh();
     });
   };
 
-  Viewer.prototype.select = function (index, zoom) {
+  // `card` is the page's details when the search already brought them; otherwise they are asked for.
+  Viewer.prototype.select = function (index, zoom, card) {
+    var self = this;
+    // The details first: the server answers from its index in milliseconds, while zooming reads every position
+    // back from the GPU, which takes a while in software WebGL on a large graph.
+    if (card) { this.details.innerHTML = card; htmx.process(this.details); }
+    else htmx.ajax("GET", this.base + "/node/" + index, { target: this.details, swap: "innerHTML" });
     this.wake();
-    this.graph.selectPointByIndex(index, true);  // the page and its neighbours; the rest greyed out
-    if (zoom) this.graph.zoomToPointByIndex(index, 600, 4, true);
-    htmx.ajax("GET", this.base + "/node/" + index, { target: this.details, swap: "innerHTML" });
+    setTimeout(function () {
+      self.graph.selectPointByIndex(index, true);  // the page and its neighbours; the rest greyed out
+      if (zoom) self.graph.zoomToPointByIndex(index, 600, 4, true);
+    }, 0);
   };
 
   Viewer.prototype.search = function (query) {
     var self = this;
     if (!query.trim()) return;
-    fetch(this.base + "/search?q=" + encodeURIComponent(query)).then(function (r) { return r.json(); })
-      .then(function (hits) {
+    fetch(this.base + "/search?details=true&q=" + encodeURIComponent(query)).then(function (r) { return r.json(); })
+      .then(function (found) {
+        var hits = found.hits;
         if (!hits.length) { self.say("No page URL contains “" + query + "”."); return; }
         self.say(hits.length === 1 ? "Found " + hits[0].url : hits.length + (hits.length >= 20 ? "+" : "") +
                  " pages match; showing " + hits[0].url);
-        self.select(hits[0].id, true);
+        self.select(hits[0].id, true, found.card);
       });
   };
 

@@ -8,7 +8,7 @@ from server.files import UnsafePath
 from server.graph.catalog import graph_files, list_graphs, viewer_url
 from server.graph.cache import GraphFiles, cached_header
 from server.graph.convert import convert, ensure_cache, read_nodes
-from server.graph.nodes import MISSING, categories, category_codes, node_details, search
+from server.graph.nodes import MISSING, categories, category_codes, node_details, node_table, search, search_index
 
 
 def write(folder, name, data):
@@ -51,7 +51,7 @@ def test_small_graph_has_exact_ids_edges_and_degrees(folder):
     assert [n["url"] for n in nodes] == ["a", "b", "c"]  # fewest inbound links first, ties by first appearance
     assert [(n["inbound"], n["outbound"]) for n in nodes] == [(1, 2), (1, 1), (2, 1)]
     links, inbound = arrays(files)
-    assert links == [[0, 1], [1, 2], [0, 2], [2, 0]]
+    assert sorted(links) == [[0, 1], [0, 2], [1, 2], [2, 0]]  # distinct edges, in no particular order
     assert inbound == [1, 1, 2]
     positions = np.fromfile(files.array("positions"), "<f4")
     assert len(positions) == 6 and np.isfinite(positions).all()
@@ -143,12 +143,14 @@ def test_search_details_and_category_codes(folder):
     files = graph(folder, "source,target\nhttps://s/,https://s/shoes\nhttps://s/shoes,https://s/shoes/red\n"
                           "https://s/,https://s/hats\n",
                   "id,pagetype\nhttps://s/,home\nhttps://s/shoes,category\nhttps://s/hats,category\n")
-    convert(files)
-    table = read_nodes(files)
-    assert [h["url"] for h in search(table, "SHOES")] == ["https://s/shoes", "https://s/shoes/red"]
-    assert search(table, "https://s/hats") == [{"id": 3, "url": "https://s/hats"}]
-    assert search(table, "nowhere") == [] and search(table, "  ") == []
-    assert node_details(table, 1) == {"url": "https://s/shoes", "inbound": 1, "outbound": 1, "pagetype": "category"}
+    header = convert(files)
+    table, index = node_table(files, header), search_index(files, header)
+    assert [h["url"] for h in search(table, index, "SHOES")] == ["https://s/shoes", "https://s/shoes/red"]
+    assert search(table, index, "https://s/hats") == [{"id": 3, "url": "https://s/hats"}]
+    assert search(table, index, "nowhere") == [] and search(table, index, "  ") == []
+    details = node_details(table, 1)
+    assert (details["url"], details["inbound"], details["outbound"], details["pagetype"]) == (
+        "https://s/shoes", 1, 1, "category")
     assert node_details(table, 99) is None
     assert categories(table, "pagetype") == [{"value": "category", "count": 2}, {"value": "home", "count": 1}]
     assert category_codes(table, "pagetype").tolist() == [1, 0, MISSING, 0]  # /, shoes, shoes/red, hats
@@ -169,3 +171,15 @@ def test_catalog_lists_every_graph_and_refuses_paths_out_of_downloads(tmp_path):
     for bad in ("..", "../..", "/etc"):
         with pytest.raises(UnsafePath):
             graph_files(downloads, bad, "shop", "x")
+
+
+def test_search_never_matches_across_two_urls_and_many_matches_still_rank(folder):
+    links = "source,target\nhttps://s/ab,https://s/cd\n" + "".join(
+        f"https://s/ab,https://s/x{i}\n" for i in range(6000))
+    files = graph(folder, links)
+    header = convert(files)
+    table, index = node_table(files, header), search_index(files, header)
+    assert search(table, index, "abhttps") == []  # "…/ab" followed by "https://s/cd" in the index's bytes
+    assert [h["url"] for h in search(table, index, "https://s/X1", limit=3)] == [
+        "https://s/x1", "https://s/x10", "https://s/x11"]
+    assert len(search(table, index, "https://s/", limit=50)) == 50  # 6002 matches: Arrow's scan

@@ -112,3 +112,11 @@ def test_png_save_writes_into_the_downloads_folder(http, shop, shared_server):
     assert len(saved) == 1 and saved[0].read_bytes() == PNG
     assert saved[0].name in r.text and "downloads folder" in r.text
     assert not list(folder.glob(".*.part"))
+
+
+def test_search_can_bring_the_first_pages_details_in_one_answer(http, shop):
+    wait_for_viewer(http, shop)
+    found = http.get(shop + "/search", params={"q": "/c/51", "details": "true"}).json()
+    assert found["hits"][0]["url"] == "https://shop.example/c/51"
+    assert f'data-node="{found["hits"][0]["id"]}"' in found["card"] and "PageRank" in found["card"]
+    assert http.get(shop + "/search", params={"q": "nowhere", "details": "true"}).json() == {"hits": [], "card": ""}

@@ -5,7 +5,7 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
-from fasthtml.common import H1, Code, P, Small
+from fasthtml.common import H1, Code, P, Small, to_xml
 from loguru import logger
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -14,15 +14,15 @@ from ..context import MenuEntry
 from ..engine.workflow import NotFound
 from ..files import UnsafePath, atomic_write
 from ..graph import views
+from . import insights
 from ..graph.catalog import FOLDER, graph_files, list_graphs, viewer_url
-from ..graph.cache import GraphFiles, cached_header, signature
+from ..graph.cache import ARRAYS, GraphFiles, cached_header, signature
 from ..layout import page
 
 # The array side (server.graph.convert and .nodes: numpy, pyarrow) is imported inside the handlers that need it,
 # on first use: most launches never open a graph, and those imports would add a third of a second to every start.
 
 ORDER = 30
-ARRAYS = ("links", "positions", "inbound")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_PNG = 64 << 20
 BINARY = {"Content-Type": "application/octet-stream", "Cache-Control": "no-cache"}
@@ -150,14 +150,22 @@ def register(ctx, rt):
         data = await asyncio.to_thread(column_data, org, project, slug, name)
         return Response("not found", status_code=404) if data is None else Response(data, headers=BINARY)
 
-    def search_nodes(org: str, project: str, slug: str, q: str) -> list | None:
-        from ..graph.nodes import node_table, search
+    def search_nodes(org: str, project: str, slug: str, q: str, details: bool) -> list | dict | None:
+        """The matching pages; with `details`, also the first one's card, so the viewer needs one round trip."""
+        from ..graph.nodes import node_details, node_table, search, search_index
         found = ready(org, project, slug)
-        return search(node_table(*found), q[:2000]) if found else None
+        if not found:
+            return None
+        table = node_table(*found)
+        hits = search(table, search_index(*found), q[:2000])
+        if not details:
+            return hits
+        card = views.node_card(node_details(table, hits[0]["id"]), hits[0]["id"], found[1]["nodes"]) if hits else ""
+        return {"hits": hits, "card": to_xml(card) if hits else ""}
 
     @rt("/graph/{org}/{project}/{slug}/search", methods=["get"])
-    async def find(org: str, project: str, slug: str, q: str = ""):
-        hits = await asyncio.to_thread(search_nodes, org, project, slug, q)
+    async def find(org: str, project: str, slug: str, q: str = "", details: bool = False):
+        hits = await asyncio.to_thread(search_nodes, org, project, slug, q, details)
         return JSONResponse([], status_code=404) if hits is None else JSONResponse(hits)
 
     @rt("/graph/{org}/{project}/{slug}/node/{index}", methods=["get"])
@@ -167,7 +175,9 @@ def register(ctx, rt):
         details = node_details(node_table(*found), index) if found else None
         if details is None:
             return Response("not found", status_code=404)
-        return views.node_card(details, index)
+        return views.node_card(details, index, found[1]["nodes"])
+
+    insights.routes(ctx, rt, conversions, locate, missing)
 
     @rt("/graph/{org}/{project}/{slug}/png", methods=["post"])
     async def save_png(req: Request, org: str, project: str, slug: str):

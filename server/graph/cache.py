@@ -7,7 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-FORMAT = 1  # bump when the cache layout changes, so old caches are rebuilt
+FORMAT = 2  # bump when the cache layout changes, so old caches are rebuilt
+ARRAYS = ("links", "positions", "inbound", "pagerank")  # raw typed arrays the viewer streams
 CACHE_DIR = ".graph"  # beside the CSVs, hidden so the folder still shows only what the workflow wrote
 
 
@@ -35,6 +36,19 @@ class GraphFiles:
     def nodes(self) -> Path:
         return self.cache("nodes.arrow")
 
+    @property
+    def search(self) -> Path:
+        return self.cache("search.arrow")
+
+    @property
+    def pages(self) -> Path:
+        """The per-page figures, beside the CSVs: a file for the user, not only a cache."""
+        return self.links.with_name(f"{self.stem}_pages.csv")
+
+    @property
+    def orphans(self) -> Path:
+        return self.links.with_name(f"{self.stem}_orphans.csv")
+
     def array(self, name: str) -> Path:
         return self.cache(f"{name}.bin")
 
@@ -56,6 +70,10 @@ def cached_header(files: GraphFiles) -> dict | None:
         return None
     if header.get("source") != signature(files):
         return None
-    if not files.nodes.exists() or not all(files.array(a).exists() for a in ("links", "positions", "inbound")):
+    if not all(p.exists() for p in (files.nodes, files.search, files.pages)):
+        return None
+    if not all(files.array(a).exists() for a in ARRAYS):
+        return None
+    if header.get("orphans") is not None and not files.orphans.exists():
         return None
     return header

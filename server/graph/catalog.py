@@ -25,6 +25,10 @@ class GraphEntry:
         return viewer_url(self.org, self.project, self.slug)
 
     @property
+    def insights(self) -> str:
+        return insights_url(self.org, self.project, self.slug)
+
+    @property
     def has_meta(self) -> bool:
         return self.files.meta.exists()
 
@@ -32,6 +36,21 @@ class GraphEntry:
 def viewer_url(org: str, project: str, slug: str) -> str:
     """The viewer's address for one graph (what the link-graph workflow links to)."""
     return "/graph/" + "/".join(quote(p, safe="") for p in (org, project, slug))
+
+
+def insights_url(org: str, project: str, slug: str) -> str:
+    """The insights screen of one graph: what the link-graph workflow's final card links to."""
+    return viewer_url(org, project, slug) + "/insights"
+
+
+def compare_url(org: str, project: str, slug_a: str, slug_b: str) -> str:
+    """The comparison of two analyses of one project, `slug_a` the older."""
+    return viewer_url(org, project, slug_a) + "/compare/" + quote(slug_b, safe="")
+
+
+def download_url(org: str, project: str, path: Path) -> str:
+    """Where the downloads route serves a file of the graph's folder."""
+    return "/download/" + "/".join(quote(p, safe="") for p in (org, project, path.name))
 
 
 def graph_files(downloads: Path, org: str, project: str, slug: str) -> GraphFiles:

@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 
 from fasthtml.common import (H1, A, Button, Details, Div, Form, Input, Label, Link, Option, P, Script, Select,
-                             Small, Span, Summary, Table, Tbody, Td, Th, Thead, Tr)
+                             Small, Span, Strong, Summary, Table, Tbody, Td, Th, Thead, Tr)
 
 from ..engine.cards import message_card
 from ..files import human_size
@@ -25,11 +25,14 @@ def graph_list(entries: list[GraphEntry], downloads_hint: str):
                             "Graphs appear here when the Link graph workflow has downloaded them into "
                             f"{downloads_hint}.",
                             A("Open the Link graph workflow", href="/linkgraph"))
-    rows = [Tr(Td(A(f"{e.project} · {e.slug}", href=e.url, cls="graph-open")), Td(e.org),
+    rows = [Tr(Td(A(f"{e.project} · {e.slug}", href=e.url, cls="graph-open")),
+               Td(A("PageRank", href=e.insights, cls="graph-insights",
+                    title="PageRank, orphan pages, dead ends and changes")), Td(e.org),
                Td("links and metadata" if e.has_meta else "links only"), Td(human_size(e.size)),
                Td(datetime.fromtimestamp(e.modified).strftime("%Y-%m-%d %H:%M")))
             for e in entries]
-    return Table(Thead(Tr(Th("Graph"), Th("Organisation"), Th("Files"), Th("Links file"), Th("Downloaded"))),
+    return Table(Thead(Tr(Th("Graph"), Th("Insights"), Th("Organisation"), Th("Files"), Th("Links file"),
+                          Th("Downloaded"))),
                  Tbody(*rows), cls="graph-list striped")
 
 
@@ -48,12 +51,14 @@ def failed_card(message: str):
                             cls="card-error"), id="graph-body")
 
 
-def stats_line(header: dict):
+def stats_line(header: dict, base: str):
     parts = [f"{header['nodes']:,} pages", f"{header['edges']:,} links"]
     dropped = [(header.get("duplicates", 0), "duplicate links"), (header.get("self_links", 0), "self-links"),
                (header.get("blank", 0) + header.get("malformed", 0), "unreadable rows")]
     note = ", ".join(f"{n:,} {what}" for n, what in dropped if n)
-    return P(" · ".join(parts), Small(f" (left out: {note})") if note else None, cls="graph-stats")
+    return P(" · ".join(parts), Small(f" (left out: {note})") if note else None, " · ",
+             A("Insights: PageRank, orphans, dead ends", href=base + "/insights", cls="graph-to-insights"),
+             cls="graph-stats")
 
 
 def meta_note(header: dict, meta_name: str):
@@ -79,16 +84,17 @@ def viewer_config(base: str, header: dict, table) -> dict:
     names = [c["name"] for c in columns]
     colour = PREFERRED_COLOUR if PREFERRED_COLOUR in names else next(
         (c["name"] for c in columns if c["kind"] == "category"), "")
-    sizes = ["inbound"] + [c["name"] for c in columns if c["kind"] == "number" and c["name"] in NUMBER_SIZES]
+    sizes = ["pagerank", "inbound"] + [c["name"] for c in columns
+                                       if c["kind"] == "number" and c["name"] in NUMBER_SIZES]
     return {"base": base, "nodes": header["nodes"], "edges": header["edges"], "columns": columns,
-            "colour": colour, "size": "impressions" if "impressions" in sizes else "inbound", "sizes": sizes}
+            "colour": colour, "size": "pagerank", "sizes": sizes}
 
 
 def controls(config: dict):
     colour_options = [Option("nothing (one colour)", value="", selected=not config["colour"])]
     colour_options += [Option(c["name"], value=c["name"], selected=c["name"] == config["colour"])
                        for c in config["columns"]]
-    size_labels = {"inbound": "inbound links"}
+    size_labels = {"inbound": "inbound links", "pagerank": "PageRank"}
     return Div(
         Form(Input(type="search", name="q", placeholder="Search a URL", aria_label="Search a URL", id="graph-q",
                    autocomplete="off"),
@@ -105,14 +111,24 @@ def controls(config: dict):
         cls="graph-controls")
 
 
+def webgl_missing(base: str):
+    """Shown instead of the canvas by graph.js when this browser cannot draw WebGL at all."""
+    return Div(P(Strong("This window cannot draw the graph."), " Drawing it needs WebGL, which this browser or "
+                 "graphics driver does not offer. Open the graph in your usual web browser instead; the insights "
+                 "(PageRank, orphan pages, dead ends) work here as they are."),
+               P(A("Open in your browser", href=base, target="_blank", rel="noopener", role="button",
+                   cls="open-outside"), " ", A("Insights", href=base + "/insights", role="button", cls="secondary")),
+               id="graph-nowebgl", cls="graph-nowebgl", hidden=True)
+
+
 def viewer(base: str, header: dict, table, links_name: str, meta_name: str):
     if header["nodes"] == 0:
-        return Div(stats_line(header), message_card(
+        return Div(stats_line(header, base), message_card(
             "This graph has no links", f"{links_name} has no rows with both a source and a target URL, so there is "
             "nothing to draw. Download it again from the Link graph workflow if that is unexpected."), id="graph-body")
     config = viewer_config(base, header, table)
     return Div(
-        stats_line(header), meta_note(header, meta_name), controls(config),
+        stats_line(header, base), meta_note(header, meta_name), controls(config), webgl_missing(base),
         Div(Div(id="graph-canvas", cls="graph-canvas"),
             Div(Div(id="graph-legend", cls="graph-legend", aria_label="Legend"),
                 Div(Small("Click a page to see its details. Drag to pan, scroll to zoom."), id="graph-node",
@@ -132,14 +148,16 @@ def fmt_value(value) -> str:
     return str(value)
 
 
-def node_card(node: dict, index: int):
-    meta = [(k, v) for k, v in node.items() if k not in ("url", "inbound", "outbound")]
+def node_card(node: dict, index: int, pages: int):
+    meta = [(k, v) for k, v in node.items() if k not in ("url", "inbound", "outbound", "pagerank", "rank")]
     url = node["url"]
     link = A(url, href=url, target="_blank", rel="noopener", cls="node-url") if url.startswith(
         ("http://", "https://")) else Span(url, cls="node-url")
     return Div(
         P(link),
-        Table(Tbody(Tr(Th("Inbound links"), Td(f"{node['inbound']:,}", cls="node-in")),
+        Table(Tbody(Tr(Th("PageRank"), Td(f"{node['pagerank'] * 100:.3g} %", cls="node-pagerank")),
+                    Tr(Th("Rank"), Td(f"{node['rank']:,} of {pages:,}", cls="node-rank")),
+                    Tr(Th("Inbound links"), Td(f"{node['inbound']:,}", cls="node-in")),
                     Tr(Th("Outbound links"), Td(f"{node['outbound']:,}", cls="node-out")),
                     *[Tr(Th(k), Td(fmt_value(v))) for k, v in meta])),
         None if meta else Small("No metadata for this page."),
@@ -153,5 +171,5 @@ def viewer_title(org: str, project: str, slug: str):
 def help_details():
     return Details(Summary("How to use the graph"), P(
         "Colours follow the chosen metadata column (page type when the metadata file has it); the legend lists "
-        "the most common values. Node size follows inbound links, or Search Console impressions when exported. "
+        "the most common values. Node size follows internal PageRank, or inbound links or Search Console impressions. "
         "Pause the layout to keep the picture still; Save PNG writes the current view into the downloads folder."))

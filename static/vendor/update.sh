@@ -27,3 +27,6 @@ open(sys.argv[2], "w").write("\n".join(['<?xml version="1.0" encoding="utf-8"?>'
     '<svg xmlns="http://www.w3.org/2000/svg" version="1.1">', "  <defs>", *symbols, "  </defs>", "</svg>", ""]))
 PY
 rm -rf package
+# Insights charts only (loaded by the insights screen). MIT; its licence travels with it.
+pack chart.js@4.6.1         dist/chart.umd.min.js   chart.umd.min.js
+pack chart.js@4.6.1         LICENSE.md              chart.js-LICENSE.md
