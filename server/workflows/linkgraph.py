@@ -16,8 +16,8 @@ from ..botify.jobs import ANALYSIS, DEPTH, EXPORT, FIELDS, JOBS, LinkGraphJobs
 from ..botify.projects import clean_project_url, project_url, read_candidates
 from ..botify.token import load_token
 from ..botify.ui import connect_form, existing_downloads, file_links, files_table, job_line
-from ..engine import Invalid, Step, Workflow
-from ..engine.cards import card_id, error_note, form_card, run_vals, step_url
+from ..engine import Invalid, Step, Workflow, action
+from ..engine.cards import card_id, error_note, run_vals
 
 
 class LinkGraph(Workflow):
@@ -28,16 +28,17 @@ class LinkGraph(Workflow):
     id_label = "Botify project URL"
     id_example = "https://app.botify.com/your-org/your-project/"
     steps = [
-        Step(ANALYSIS, "Analysis", field="slug"),
-        Step(DEPTH, "Optimal depth", field="depth"),
-        Step(FIELDS, "Fields", field="fields"),
-        Step(EXPORT, "Export", field="export"),
+        Step(ANALYSIS, "Analysis"),
+        Step(DEPTH, "Optimal depth"),
+        Step(FIELDS, "Fields"),
+        Step(EXPORT, "Export"),
     ]
 
     def __init__(self, ctx):
         super().__init__(ctx)
         self.jobs = LinkGraphJobs(ctx, self.name)
-        self.analyses: dict[str, list[dict]] = {}  # the last list fetched per run, to check a submitted pick
+        self.listed: dict[str, list[dict]] = {}  # the last list fetched per run, to check a submitted pick
+        ctx.startup.append(self.jobs.resume_all)
 
     # The run id is the cleaned project URL.
 
@@ -65,7 +66,7 @@ class LinkGraph(Workflow):
 
     # Cards.
 
-    def form(self, step: Step, run, error: str | None = None):
+    def form(self, step: Step, run, value=None, error: str | None = None):
         if not load_token(self.ctx.cfg.data_dir) and not run.done(FIELDS):
             return Article(Header("Connect to Botify"), connect_form(
                 pipeline_id=run.id, step=step.id, target=f"#{card_id(self.name, step.id)}"), cls="card card-form")
@@ -77,7 +78,7 @@ class LinkGraph(Workflow):
         picker = Div(P("Asking Botify for this project's analyses…", aria_busy="true"), cls="analyses",
                      hx_get=f"/{self.name}/{ANALYSIS}/analyses?pipeline_id={_q(run.id)}", hx_trigger="load",
                      hx_target="this", hx_swap="outerHTML")  # not the form's target, which it would inherit
-        return form_card(self.name, step, run.id, existing_downloads(org, project, self.local(run)), picker,
+        return self.form_card(step, run, existing_downloads(org, project, self.local(run)), picker,
                          error=error, submit_label="Find the optimal depth ▸")
 
     def local(self, run) -> dict:
@@ -100,7 +101,7 @@ class LinkGraph(Workflow):
                  for f in offered]
         note = None if run.get(DEPTH).get("search_console") else Small(
             "This project has no Search Console data, so impressions and clicks are not offered.", cls="hint")
-        return form_card(self.name, step, run.id, Fieldset(Legend("Metadata columns"), *boxes), note,
+        return self.form_card(step, run, Fieldset(Legend("Metadata columns"), *boxes), note,
                          Input(type="hidden", name="fields_sent", value="1"), self.reconnect(error),
                          error=error, submit_label="Start export ▸")
 
@@ -129,9 +130,9 @@ class LinkGraph(Workflow):
         target = f"#{card_id(self.name, step.id)}"
         if live.error:
             return Div(error_note(live.error), self.reconnect(live.error if live.auth else None),
-                       Footer(Button("Try again", cls="retry", hx_post=f"/{self.name}/{step.id}/retry",
+                       Footer(Button("Try again", cls="retry", hx_post=self.router.retry.to(step_id=step.id),
                                      hx_vals=run_vals(run.id), hx_target=target, hx_swap="outerHTML")))
-        return Div(Small(busy_text, aria_busy="true"), cls="poll", hx_get=step_url(self.name, step.id, run.id),
+        return Div(Small(busy_text, aria_busy="true"), cls="poll", hx_get=self.url(step.id, run.id),
                    hx_trigger="load delay:1s", hx_target=target, hx_swap="outerHTML")
 
     def reconnect(self, error: str | None):
@@ -177,7 +178,7 @@ class LinkGraph(Workflow):
             raise Invalid("Pick an analysis first.")
         if not SLUG.match(slug):
             raise Invalid(f"“{slug[:40]}” is not a Botify analysis (they look like 20240131 or 20240131-2).")
-        analyses = self.analyses.get(run.id)
+        analyses = self.listed.get(run.id)
         if analyses is None:
             analyses = await self.fetch_analyses(run)
         found = next((a for a in analyses if a.get("slug") == slug), None)
@@ -196,7 +197,7 @@ class LinkGraph(Workflow):
                 analyses = await api.analyses(org, project)
         except BotifyError as e:
             raise Invalid(str(e)) from None
-        self.analyses[run.id] = analyses
+        self.listed[run.id] = analyses
         return analyses
 
     def on_step_done(self, step: Step, run) -> None:
@@ -210,50 +211,41 @@ class LinkGraph(Workflow):
 
     # Routes beyond the cards.
 
-    def routes(self, rt) -> None:
-        self.ctx.startup.append(self.jobs.resume_all)
-        name, runs = self.name, self.ctx.runs
+    @action(f"{ANALYSIS}/analyses")
+    async def analyses(self, pipeline_id: str = ""):
+        run = self.ctx.runs.get(self.name, pipeline_id)
+        if run is None:
+            return P("There is no such run: type the project URL above.", cls="error")
+        try:
+            found = await self.fetch_analyses(run)
+        except Invalid as e:
+            return Div(error_note(str(e)), self.reconnect(str(e)),
+                       Button("Try again", type="button", cls="secondary", hx_get=self.router.analyses.to(),
+                              hx_vals=run_vals(run.id), hx_target="closest .analyses", hx_swap="outerHTML"),
+                       cls="analyses")
+        return self.analysis_picker(run, found)
 
-        @rt(f"/{name}/{ANALYSIS}/analyses", methods=["get"])
-        async def analyses(pipeline_id: str = ""):
-            run = runs.get(name, pipeline_id)
-            if run is None:
-                return P("There is no such run: type the project URL above.", cls="error")
-            try:
-                found = await self.fetch_analyses(run)
-            except Invalid as e:
-                return Div(error_note(str(e)), self.reconnect(str(e)),
-                           Button("Try again", type="button", cls="secondary", hx_get=f"/{name}/{ANALYSIS}/analyses",
-                                  hx_vals=run_vals(run.id), hx_target="closest .analyses", hx_swap="outerHTML"),
-                           cls="analyses")
-            return self.analysis_picker(run, found)
+    def retry(self, step, run) -> None:
+        self.jobs.retry(run.id)
 
-        @rt(f"/{name}/{{step_id}}/retry", methods=["post"])
-        async def retry(step_id: str, pipeline_id: str = ""):
-            run = runs.get(name, pipeline_id)
-            if run is None or step_id not in (DEPTH, EXPORT):
-                return P("Nothing to retry here.", cls="error")
-            self.jobs.retry(run.id)
-            return self.card(run, step_id)
+    @action(f"{EXPORT}/restart", "post")
+    async def restart(self, pipeline_id: str = "", kind: str = ""):
+        run = self.ctx.runs.get(self.name, pipeline_id)
+        if run is None or kind not in KINDS:
+            return P("Nothing to restart here.", cls="error")
+        try:
+            await self.jobs.restart_job(run.id, kind)
+        except BotifyError as e:
+            self.jobs.state(run.id).error = str(e)
+        return self.card(self.ctx.runs.get(self.name, run.id), EXPORT)
 
-        @rt(f"/{name}/{EXPORT}/restart", methods=["post"])
-        async def restart(pipeline_id: str = "", kind: str = ""):
-            run = runs.get(name, pipeline_id)
-            if run is None or kind not in KINDS:
-                return P("Nothing to restart here.", cls="error")
-            try:
-                await self.jobs.restart_job(run.id, kind)
-            except BotifyError as e:
-                self.jobs.state(run.id).error = str(e)
-            return self.card(runs.get(name, run.id), EXPORT)
-
-        @rt(f"/{name}/id/projects", methods=["get"])
-        def projects(org: str = ""):
-            found = read_candidates(self.ctx.cfg.data_dir).get(org, [])
-            return Select(Option("Project…", value="", selected=True, disabled=True),
-                          *[Option(p, value=project_url(org, p)) for p in found], name="pipeline_id",
-                          aria_label="Project", hx_post=f"/{name}/init", hx_trigger="change",
-                          hx_target=f"#{name}-body", hx_swap="outerHTML")
+    @action("id/projects")
+    def projects(self, org: str = ""):
+        found = read_candidates(self.ctx.cfg.data_dir).get(org, [])
+        return Select(Option("Project…", value="", selected=True, disabled=True),
+                      *[Option(p, value=project_url(org, p)) for p in found], name="pipeline_id",
+                      aria_label="Project", hx_post=self.router.init.to(), hx_trigger="change",
+                      hx_target=f"#{self.name}-body", hx_swap="outerHTML")
 
     def analysis_picker(self, run, analyses: list[dict]):
         org, project = self.where(run)
