@@ -40,7 +40,7 @@ def test_poem_streams_into_its_card_then_finalize_unfinalize_and_new_poem(browse
         answer_first_four(page, "ada-poem")
         writing = page.locator(".poem-writing .poem-text")
         expect(writing).to_contain_text("Write a short poem")  # part of it, while it is still being written
-        poem = page.locator("#poem-step_05 .card-locked .poem-text")
+        poem = page.locator("#poem-poem .card-locked .poem-text")
         expect(poem).to_contain_text("tok11")
         expect(poem).to_contain_text("violet")
         expect(page.locator(".card-final")).to_contain_text("A wistful poem for Ada, in violet, at dusk.")
@@ -54,9 +54,9 @@ def test_poem_streams_into_its_card_then_finalize_unfinalize_and_new_poem(browse
 
         fake.configure(reply="A second poem, brand new.", tokens=0)
         page.get_by_role("button", name="New poem").click()
-        expect(page.locator("#poem-step_05 .card-locked .poem-text")).to_have_text("A second poem, brand new.")
+        expect(page.locator("#poem-poem .card-locked .poem-text")).to_have_text("A second poem, brand new.")
         page.reload()
-        expect(page.locator("#poem-step_05 .card-locked .poem-text")).to_have_text("A second poem, brand new.")
+        expect(page.locator("#poem-poem .card-locked .poem-text")).to_have_text("A second poem, brand new.")
         fake.configure(reply=None, tokens=12)
         # Narration told the chat what happened at each step, in order.
         # Narration lags behind the cards (each is explained in turn); the last one says the poem is written.
@@ -81,7 +81,7 @@ def test_poem_without_an_llm_says_it_needs_one_and_retry_writes_it(browser, app,
         fake.configure(models=["qwen2.5:0.5b"])
         page.wait_for_timeout(2100)  # the app caches Ollama's state for 2 s
         page.get_by_role("button", name="Try again").click()
-        expect(page.locator("#poem-step_05 .card-locked .poem-text")).to_contain_text("tok11")
+        expect(page.locator("#poem-poem .card-locked .poem-text")).to_contain_text("tok11")
 
 
 def test_settings_pull_shows_progress_can_cancel_and_the_picked_model_is_remembered(browser, app, fake):

@@ -61,8 +61,9 @@ class RunStore:
     def open(self, workflow: str, run_id: str) -> Run:
         """The run with this id, created empty (owned by the active profile) if it is new."""
         ts = now()
-        profile = next(iter(self.db.query("SELECT id FROM profile WHERE active = 1 ORDER BY priority, id LIMIT 1")),
-                       {}).get("id")
+        # A list, not a half-read cursor: an unfinished statement would hold the next writes uncommitted.
+        active = list(self.db.query("SELECT id FROM profile WHERE active = 1 ORDER BY priority, id LIMIT 1"))
+        profile = active[0]["id"] if active else None
         blob = json.dumps({"created": ts, "updated": ts, "profile": profile})
         self.db.execute(
             "INSERT OR IGNORE INTO pipeline (id, workflow, data, created, updated) VALUES (?, ?, ?, ?, ?)",

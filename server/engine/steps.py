@@ -185,7 +185,11 @@ class Flag(Step):
 
     def control(self, value=None, invalid: bool = False):
         picked = {"yes" if value is True or value == "yes" else "no" if value is False or value == "no" else ""}
-        return _boxes("radio", Choice(self.id, self.label, {"yes": self.yes, "no": self.no}), picked, invalid)
+        return _boxes("radio", self, picked, invalid)
+
+    @property
+    def shown(self) -> dict[str, str]:
+        return {"yes": self.yes, "no": self.no}
 
     def clean(self, form):
         value = self.raw(form)
