@@ -44,11 +44,13 @@ def test_a_refused_long_note_comes_back_in_its_textarea_with_the_message(notes):
 def test_revert_asks_first_and_every_answer_comes_back_prefilled(notes):
     cfg, c = notes
     walk(c, "notes", "refill", ("keyword", "trail shoes"), ("intent", "buy"), ("note", "Compare prices."))
-    locked = c.get("/notes/keyword", params={"pipeline_id": "refill"}, headers=HX).text
-    assert 'hx-confirm="This clears 2 later answers. Go back to this step?"' in locked
-    last = c.get("/notes/note", params={"pipeline_id": "refill"}, headers=HX).text
-    assert "hx-confirm" not in last.split('id="notes-finalize"')[0]  # nothing after it to lose: no question
-    r = c.post("/notes/keyword/revert", data={"pipeline_id": "refill"}, headers=HX)
+    asked = c.post("/notes/keyword/revert", data={"pipeline_id": "refill"}, headers=HX).text
+    assert "This clears 2 later answers." in asked and "Clear and go back" in asked
+    assert blob(cfg, "refill")["note"] == "Compare prices."  # asking changed nothing
+    r = c.post("/notes/note/revert", data={"pipeline_id": "refill"}, headers=HX)  # the last step: nothing to ask
+    assert ">Compare prices.</textarea>" in r.text and r.headers["HX-Retarget"] == "#notes-note"
+    c.post("/notes/note/submit", data={"pipeline_id": "refill", "note": "Compare prices."}, headers=HX)
+    r = c.post("/notes/keyword/revert", data={"pipeline_id": "refill", "confirm": "1"}, headers=HX)
     assert 'value="trail shoes"' in r.text  # the reverted answer is back in its field
     data = blob(cfg, "refill")
     assert "keyword" not in data and "note" not in data

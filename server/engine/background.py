@@ -82,11 +82,12 @@ class Jobs:
             logger.exception("background step {}/{} failed for {}", name, step_id, run_id)
             job.error = "Something went wrong while working on this step; see the log. Try again."
         else:
-            if not wf.store_result(run_id, step, value, job.basis):
-                logger.info("discarded {}/{} for {}: its answers changed meanwhile", name, step_id, run_id)
-                return
+            stored = wf.store_result(run_id, step, value, job.basis)
             if self.jobs.get((name, run_id, step_id)) is job:
                 del self.jobs[(name, run_id, step_id)]
+            if not stored:
+                logger.info("discarded {}/{} for {}: its answers changed meanwhile", name, step_id, run_id)
+                return
         await self.push_card(wf, run_id, step_id)
 
     async def push_card(self, wf, run_id: str, step_id: str) -> None:

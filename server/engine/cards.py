@@ -39,11 +39,20 @@ def step_header(step):
     return Header(Label(step.label, fr=field_id(step.id)))
 
 
-def revert_button(url: str, target: str, run_id: str, later: int):
-    """Clears this step (its answer comes back in the field); asks first when later steps hold answers."""
-    ask = f"This clears {later} later answer{'s' if later != 1 else ''}. Go back to this step?" if later else None
+def revert_button(url: str, run_id: str):
+    """Clears this step, its answer back in the field; the server asks first if later steps hold answers."""
     return Button("↶ Revert", cls="outline secondary revert", title="Change this answer", hx_post=url,
-                  hx_vals=run_vals(run_id), hx_target=target, hx_swap="outerHTML", hx_confirm=ask)
+                  hx_vals=run_vals(run_id), hx_target="closest footer", hx_swap="outerHTML")
+
+
+def revert_question(url: str, card_url: str, target: str, run_id: str, later: int):
+    """The locked card's footer, asking before a revert clears `later` answers (they come back pre-filled)."""
+    return Footer(P(f"This clears {later} later answer{'s' if later != 1 else ''}. Their answers come back "
+                    "pre-filled as you go through them again.", cls="question", role="alert"),
+                  Div(Button("Clear and go back", cls="secondary confirm-revert", hx_post=url,
+                             hx_vals=run_vals(run_id, confirm="1"), hx_target=target, hx_swap="outerHTML"),
+                      Button("Keep them", cls="outline secondary", hx_get=card_url, hx_target=target,
+                             hx_swap="outerHTML"), role="group"))
 
 
 def locked_card(step, summary, revert=None):

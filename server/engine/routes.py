@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from ..db import store_get, store_set
-from .cards import message_card
+from .cards import card_id, message_card
 from .pipeline import FINALIZE
 from .steps import Invalid
 
@@ -143,15 +143,19 @@ def build_router(wf) -> APIRouter:
         return None, None
 
     @router(f"/{name}/{{step_id}}/revert", methods="post", name="revert")
-    async def revert(step_id: str, pipeline_id: str = ""):
+    async def revert(step_id: str, pipeline_id: str = "", confirm: str = ""):
         w = current()
         step_of(w, step_id)
         run = load(w, pipeline_id)
         if run is None:
             return missing(w, pipeline_id)
+        if run.done(step_id) and not run.finalized and w.later_answers(run, step_id) and not confirm:
+            return w.ask_revert(run, step_id)  # into the card's footer: the answers below stay in view
         if not run.finalized:
             w.revert(run, step_id)
-        return w.card(load(w, run.id), step_id)
+        # The button asked for its footer to be replaced; the reverted card replaces the whole step instead.
+        return w.card(load(w, run.id), step_id), HtmxResponseHeaders(retarget=f"#{card_id(name, step_id)}",
+                                                                      reswap="outerHTML")
 
     @router(f"/{name}/{{step_id}}/retry", methods="post", name="retry")
     async def retry(step_id: str, pipeline_id: str = ""):

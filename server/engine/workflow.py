@@ -5,7 +5,8 @@ from fasthtml.common import H1, Article, Button, Div, Footer, Form, Header, Inpu
 
 from ..layout import page
 from .background import progress_id
-from .cards import (card_id, error_note, locked_card, message_card, next_card, revert_button, run_vals, runs_table,
+from .cards import (card_id, error_note, locked_card, message_card, next_card, revert_button, revert_question,
+                    run_vals, runs_table,
                     step_header, wrap)
 from .pipeline import ANY, FINALIZE, REFILL, Run
 from .routes import NotFound, build_router, maybe_await  # noqa: F401 (NotFound: the app's error handler)
@@ -116,9 +117,7 @@ class Workflow:
         step = self.by_id[step_id]
         if run.done(step_id):
             nxt = self.next_id(step_id)
-            revert = None if run.finalized else revert_button(
-                self.router.revert.to(step_id=step_id), f"#{card_id(self.name, step_id)}", run.id,
-                self.later_answers(run, step_id))
+            revert = None if run.finalized else revert_button(self.router.revert.to(step_id=step_id), run.id)
             return wrap(self.name, step_id, locked_card(step, self.summary(step, run), revert),
                         next_card(self.name, nxt, self.url(nxt, run.id)) if nxt else None)
         if step_id != first:
@@ -127,8 +126,14 @@ class Workflow:
             return wrap(self.name, step_id, self.background_card(step, run))
         return wrap(self.name, step_id, self.form(step, run, run.refill(step_id) if value is None else value, error))
 
+    def ask_revert(self, run: Run, step_id: str):
+        return revert_question(self.router.revert.to(step_id=step_id), self.url(step_id, run.id),
+                               f"#{card_id(self.name, step_id)}", run.id, self.later_answers(run, step_id))
+
     def background_card(self, step: Step, run: Run):
         job = self.ctx.jobs.get(self.name, run.id, step.id)
+        if job and job.basis != self.basis(run, step.id):
+            job = None  # made for answers since changed: its value will be refused, a new job starts
         interrupted = job is None and step.id in (run.get("working") or {}) and not step.resume
         if job is None and not interrupted:
             job = self.ctx.jobs.ensure(self, run, step)
