@@ -58,14 +58,19 @@ def test_resume_after_restart_shows_verdict(page, server):
     expect(page.locator("input[name=name]")).to_have_count(0)
 
 
-def test_revert_step_two_clears_later_steps(page, server):
+def test_revert_asks_then_clears_later_steps_and_their_answers_come_back(page, server):
     walk_hello(page, server, "bedevere")
     expect(page.locator(".verdict")).to_be_visible()
     page.click("#hello-quest >> .revert >> nth=0")
-    expect(page.locator("input[name=quest]")).to_be_visible()
+    expect(page.locator("#hello-quest .question").first).to_contain_text("This clears 1 later answer.")
+    assert row(server, "bedevere")["color"] == "blue"  # asking changes nothing
+    page.get_by_role("button", name="Clear and go back").click()
+    expect(page.locator("input[name=quest]")).to_have_value("To seek the Holy Grail")  # the answer is back
     expect(page.locator(".verdict")).to_have_count(0)
     data = row(server, "bedevere")
     assert "name" in data and "quest" not in data and "color" not in data
+    page.press("input[name=quest]", "Enter")
+    expect(page.locator("select[name=color]")).to_have_value("blue")  # a later answer, pre-filled again
 
 
 def test_finalize_then_unfinalize_keeps_answers(page, server):
