@@ -4,6 +4,7 @@ from playwright.sync_api import expect
 
 from tests.fakes.botify import FakeBotify, FakeProject
 from tests.support import ServerProcess, settled
+from tests.window_support import ARTIFACTS
 from tests.test_botify_workflow import FAST, TOKEN
 
 pytestmark = pytest.mark.browser
@@ -106,3 +107,52 @@ def test_connect_screen_greets_and_forgets(page, server):
     page.fill("#botify-token", TOKEN)
     page.get_by_role("button", name="Connect").click()
     expect(page.locator(".botify-user")).to_have_text("ada.lovelace")
+
+
+def open_project(page, server, project: str) -> None:
+    page.goto(f"{server.url}/linkgraph")
+    page.fill("input[name=pipeline_id]", f"https://app.botify.com/acme/{project}/")
+    page.press("input[name=pipeline_id]", "Enter")
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"botify-{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width,height", [(1200, 820), (720, 480)])
+def test_cards_read_plainly_and_never_dead_end(page, server, fake, width, height):
+    set_token(server, connected=True)
+    page.set_viewport_size({"width": width, "height": height})
+    # An unknown project: the card says so, and its way forward puts the cursor in the address field.
+    open_project(page, server, "nope")
+    card = page.locator("#linkgraph-step_01")
+    expect(card).to_contain_text("Botify has no project acme/nope")
+    expect(card.get_by_role("button", name="Find the optimal depth")).to_have_count(0)
+    shoot(page, f"unknown-project-{width}x{height}")
+    card.get_by_text("Edit the project address").click()
+    expect(page.locator("#linkgraph-pipeline-id")).to_be_focused()
+
+    # A project whose page types live in another segmentation, with jobs that take a while.
+    project = f"segments-{width}"
+    fake.projects[("acme", project)] = FakeProject(segments=("template", "zone"))
+    fake.polls_to_done = 10_000
+    try:
+        open_project(page, server, project)
+        expect(page.locator("li.analysis").first).to_contain_text("1 March 2024")
+        expect(page.locator("li.analysis").first).not_to_contain_text("20240301")
+        page.check("input[name=slug][value='20240301']")
+        page.get_by_role("button", name="Find the optimal depth").click()
+        expect(page.locator("select[name=segment]")).to_have_value("template")
+        shoot(page, f"fields-{width}x{height}")
+        page.get_by_role("button", name="Start export").click()
+        expect(page.locator("#linkgraph-step_04 .jobs")).to_contain_text("preparing the file", timeout=20000)
+        expect(page.locator("#linkgraph-step_01 .summary").first).to_have_text("Analysis of 1 March 2024")
+        shoot(page, f"export-{width}x{height}")
+    finally:
+        fake.polls_to_done = 3
+        for job in fake.jobs.values():
+            job["polls"] = 10_000
+    expect(page.locator("#linkgraph-finalize")).to_contain_text("is ready", timeout=30000)
+    expect(page.locator("#linkgraph-finalize a[download]")).to_have_count(2)  # each file's link, once
+    shoot(page, f"final-{width}x{height}")

@@ -43,7 +43,7 @@ def test_kill_during_polling_then_restart_follows_the_same_jobs(app, fake, proje
     fake.polls_to_done = 10_000  # jobs stay PROCESSING until the test lets them finish
     d = Driver(app, project)
     d.export()
-    d.wait("step_04", until="PROCESSING")
+    d.wait("step_04", until="preparing the file")
     app.kill()
     assert len(jobs_of(fake, project)) == 2
     jobs = d.blob()["export"]

@@ -5,8 +5,8 @@ import tracemalloc
 
 import pytest
 
-from server.botify.export import (columns, depth_query, links_payload, local_files, meta_payload, optimal_depth,
-                                  search_done)
+from server.botify.export import (analysis_label, catalog, columns, default_segment, depth_query, links_payload,
+                                  local_files, meta_payload, optimal_depth, sc_period, search_done)
 from server.botify.normalise import ExportFileError, Normaliser, normalise_file
 from server.botify.projects import clean_project_url, read_candidates
 from server.engine import Invalid
@@ -50,10 +50,13 @@ def test_depth_query_payload_is_exactly_the_spec():
                   "filters": {"field": "crawl.20240101.depth", "predicate": "lte", "value": 3}}}
 
 
-def test_links_payload_is_exactly_the_spec():
-    assert links_payload("acme", "shop", "20240101-2", 4) == {
+def test_links_payload_is_the_spec_with_an_explicit_formatter_config_and_a_job_name():
+    assert links_payload("acme", "shop", "20240101-2", 4, "pipedeck links 1") == {
         "job_type": "export",
         "payload": {"username": "acme", "project": "shop", "connector": "direct_download", "formatter": "csv",
+                    "formatter_config": {"delimiter": ",", "print_delimiter": False, "print_header": True,
+                                         "header_format": "verbose"},
+                    "extra_config": {"compression": "gzip"}, "export_job_name": "pipedeck links 1",
                     "export_size": 1000000,
                     "query": {"collections": ["crawl.20240101-2"],
                               "query": {"dimensions": ["url", "crawl.20240101-2.outlinks_internal.graph.url"],
@@ -63,11 +66,13 @@ def test_links_payload_is_exactly_the_spec():
 
 
 def test_meta_payload_with_search_console_has_periods_and_collection():
-    body = meta_payload("acme", "shop", "20240917-2", ["pagetype", "clicks", "sitemap", "impressions"])
+    body = meta_payload("acme", "shop", "20240917-2", ["pagetype", "clicks", "sitemap", "impressions"],
+                        segment="template", period=["2024-08-19", "2024-09-17"])
+    assert body["payload"]["formatter_config"]["print_header"] is True
     assert body["payload"]["query"] == {
         "collections": ["crawl.20240917-2", "search_console"],
-        "periods": [["2024-09-17", "2024-09-17"]],
-        "query": {"dimensions": ["crawl.20240917-2.url", "crawl.20240917-2.segments.pagetype.value",
+        "periods": [["2024-08-19", "2024-09-17"]],
+        "query": {"dimensions": ["crawl.20240917-2.url", "crawl.20240917-2.segments.template.value",
                                  "crawl.20240917-2.sitemaps.present"],
                   "metrics": ["search_console.period_0.count_impressions", "search_console.period_0.count_clicks"]}}
     assert columns("meta", ["pagetype", "clicks", "sitemap", "impressions"]) == [
@@ -99,7 +104,8 @@ def normalise_bytes(data: bytes, cols, chunk=7) -> tuple[bytes, int]:
     norm = Normaliser(out, cols)
     for i in range(0, len(data), chunk):
         norm.feed(data[i:i + chunk])
-    return out.getvalue(), norm.close().rows
+    rows = norm.close().rows
+    return out.getvalue(), rows
 
 
 def test_normalising_drops_sep_line_renames_header_and_keeps_rows_byte_for_byte():
@@ -170,3 +176,59 @@ def test_a_million_edges_normalise_with_bounded_memory(tmp_path):
     with open(final, "rb") as f:
         assert f.readline() == b"source,target\n"
         assert f.readline() == b"https://www.example.com/p0,https://www.example.com/q0\n"
+
+
+ROWS = ['"https://x/a,b",https://x/c', "https://x/c,https://x/d"]
+
+
+@pytest.mark.parametrize("sep", [True, False])
+@pytest.mark.parametrize("header", [True, False])
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_normalising_is_right_with_or_without_sep_line_and_header(sep, header, line_end):
+    raw = csv_gz(["Full URL", "Outlinks Internal: Destination URL"] if header else None, ROWS, line_end, sep=sep)
+    for chunk in (3, 1 << 16):
+        text, rows = normalise_bytes(raw, ["source", "target"], chunk=chunk)
+        assert text == ("source,target" + line_end + line_end.join(ROWS) + line_end).encode()
+        assert rows == 2
+
+
+@pytest.mark.parametrize("body,expected,rows", [
+    (b"", b"id\n", 0),  # no rows and no header: headers switched off on an empty export
+    (b"sep=,\n", b"id\n", 0),
+    (b"Full URL", b"id\n", 0),  # a lone header without a final newline
+    (b"https://x/", b"id\nhttps://x/", 1),  # a lone data row without a final newline
+    (b"\xef\xbb\xbfhttps://x/\n", b"id\nhttps://x/\n", 1),  # a byte-order mark before a data row
+    (b"\xef\xbb\xbfsep=,\nurl\nHTTPS://x/\n", b"id\nHTTPS://x/\n", 1),  # raw (non-verbose) header names
+])
+def test_normalising_edge_files(body, expected, rows):
+    assert normalise_bytes(gzip.compress(body), ["id"], chunk=2) == (expected, rows)
+
+
+def test_collection_fields_decide_what_is_offered_and_which_segments_exist():
+    crawl = ["crawl.20240101.url", "crawl.20240101.compliant.is_compliant", "crawl.20240101.segments.template.value",
+             "crawl.20240101.segments.pagetype.value", "sitemaps.present"]
+    found = catalog(crawl, "20240101", ["search_console.count_clicks"])
+    assert found == {"segments": ["pagetype", "template"], "offered": ["pagetype", "compliant", "sitemap", "clicks"]}
+    assert catalog(["crawl.20240101.url"], "20240101", None) == {"segments": [], "offered": []}
+    assert default_segment(["template", "zone"]) == "template"
+    assert default_segment(["template", "pagetype"]) == "pagetype"
+
+
+@pytest.mark.parametrize("slug,start,end,period", [
+    ("20240917", "2023-01-01", "2024-12-31", ["2024-08-19", "2024-09-17"]),  # 30 days up to the crawl
+    ("20240917", "2024-09-01", "2024-09-10", ["2024-09-01", "2024-09-10"]),  # clipped to the data
+    ("20240917", "2024-10-01", "2025-03-01", ["2024-10-01", "2024-10-30"]),  # the crawl predates the data
+    ("20240917", None, None, ["2024-08-19", "2024-09-17"]),
+])
+def test_search_console_period_comes_from_the_collection_dates(slug, start, end, period):
+    assert sc_period(slug, start, end) == period
+
+
+@pytest.mark.parametrize("slug,name,label", [
+    ("20241117", "20241117", "17 November 2024"),
+    ("20241117-2", "20241117-2", "17 November 2024 (run 2)"),
+    ("20240301", "March crawl", "March crawl (1 March 2024)"),
+    ("20240301", "", "1 March 2024"),
+])
+def test_analyses_get_readable_labels(slug, name, label):
+    assert analysis_label(slug, name) == label

@@ -92,8 +92,8 @@ def project(fake, request):
     """A fresh project on the fake for one test, named after it, and faults reset."""
     name = request.node.name.replace("_", "-")[:60]
     fake.projects[("acme", name)] = FakeProject()
-    fake.rate_limit = fake.server_errors = fake.truncate_downloads = 0
-    fake.unauthorized_from, fake.fail_kinds = None, set()
+    fake.reset()
+    fake.retry_after = None
     return name
 
 
@@ -127,7 +127,7 @@ def test_three_pages_of_analyses_newest_first_with_failed_one_unpickable(app, fa
     order = [html.index(f'value="{s}"') for s in ("20240301", "20240201", "20240101-2", "20240101", "20231201")]
     assert order == sorted(order)
     failed = html[html.index('value="20240201"') - 80: html.index('value="20240201"') + 80]
-    assert "disabled" in failed and "failed: cannot be exported" in html
+    assert "disabled" in failed and "failed in Botify, so it cannot be exported" in html
     assert "refused" not in d.submit("step_01", slug="20240101-2")
     assert d.blob()["step_01"]["slug"] == "20240101-2"
 
@@ -150,16 +150,20 @@ def test_full_export_with_exact_payloads_and_files(app, fake, project):
         "query": {"dimensions": [],
                   "metrics": [{"function": "sum", "args": ["crawl.20240301.outlinks_internal.nb.total"]}],
                   "filters": {"field": "crawl.20240301.depth", "predicate": "lte", "value": d}}} for d in (1, 2, 3, 4)]
-    jobs = [r["body"] for r in requests if r["path"] == "/v1/jobs"]
+    jobs = [r["body"] for r in requests if r["path"] == "/v1/jobs" and r["method"] == "POST"]
+    names = [j["payload"].pop("export_job_name") for j in jobs]
+    assert names[0].startswith("pipedeck links 20240301 ") and names[1].startswith("pipedeck meta 20240301 ")
     common = {"username": "acme", "project": project, "connector": "direct_download", "formatter": "csv",
-              "export_size": 1000000}
+              "formatter_config": {"delimiter": ",", "print_delimiter": False, "print_header": True,
+                                   "header_format": "verbose"},
+              "extra_config": {"compression": "gzip"}, "export_size": 1000000}
     assert jobs == [
         {"job_type": "export", "payload": {**common, "query": {
             "collections": ["crawl.20240301"],
             "query": {"dimensions": ["url", "crawl.20240301.outlinks_internal.graph.url"], "metrics": [],
                       "filters": {"field": "crawl.20240301.depth", "predicate": "lte", "value": 4}}}}},
         {"job_type": "export", "payload": {**common, "query": {
-            "collections": ["crawl.20240301", "search_console"], "periods": [["2024-03-01", "2024-03-01"]],
+            "collections": ["crawl.20240301", "search_console"], "periods": [["2024-02-01", "2024-03-01"]],
             "query": {"dimensions": ["crawl.20240301.url", "crawl.20240301.segments.pagetype.value"],
                       "metrics": ["search_console.period_0.count_clicks"]}}}}]
     links = d.folder() / f"{project}_20240301_links.csv"
@@ -219,12 +223,13 @@ def test_job_that_ends_failed_shows_why_and_can_start_a_new_one(app, fake, proje
     fake.fail_kinds = {"meta"}
     d = Driver(app, project)
     d.export()
-    text = d.wait("step_04", until="FAILED")
-    assert "Export failed on our side" in text and "Start a new meta export" in text
+    text = d.wait("step_04", until="could not make")
+    assert "The export failed" in text and "Start a new page metadata export" in text
     fake.fail_kinds = set()
     d.http.post("/linkgraph/step_04/restart", data={"pipeline_id": d.run_id, "kind": "meta"}, headers=HX)
     d.wait("finalize", until="View graph")
     assert sum(1 for j in fake.jobs.values() if j["project"] == ("acme", project)) == 3
+    assert [r["why"] for r in d.blob()["export"]["meta"]["replaced"]] == ["failed"]
 
 
 def test_unauthorized_mid_workflow_says_connect_again(app, fake, project):
@@ -233,7 +238,7 @@ def test_unauthorized_mid_workflow_says_connect_again(app, fake, project):
     d.wait("step_02")
     fake.unauthorized_from = fake.calls + 1
     text = d.submit("step_03", fields_sent="1", field_pagetype="pagetype")
-    assert "refused the token" in text and "Not Authorized" in text and 'href="/botify"' in text
+    assert "refused the token" in text and "code 1001" in text and 'href="/botify"' in text
     assert "step_03" not in d.blob()
 
 
@@ -292,7 +297,8 @@ def test_existing_files_make_an_analysis_unpickable_and_are_listed(app, fake, pr
     assert "Already downloaded" in card and f"/graph/acme/{project}/20240301" in card
     html = d.analyses()
     complete = html[html.index('value="20240301"') - 60: html.index('value="20240301"') + 60]
-    assert "disabled" in complete and "links and meta downloaded" in html and "links only downloaded" in html
+    assert "disabled" in complete and "already downloaded: open it" in html and "links only downloaded" in html
+    assert f"/download/acme/{project}/" not in html  # the links are in the list above, not repeated here
     assert "already downloaded" in d.submit("step_01", slug="20240301")
     # A links-only analysis exports just the metadata: the links file is not made again.
     before = fake.job_creations

@@ -1,4 +1,8 @@
-"""Export files as Botify writes them (gzip, a `sep=,` line, verbose headers) turned into ours, while streaming."""
+"""Export files as Botify writes them (gzip, maybe a `sep=,` line, maybe a header row) turned into ours, streaming.
+
+Whether those lines come depends on `formatter_config`, whose documented defaults and observed answers disagree
+(spec botify.md), so neither is assumed: columns are ours, by their position in the query, and every data row is
+copied byte for byte."""
 from __future__ import annotations
 
 import asyncio
@@ -21,6 +25,12 @@ class ExportFileError(BotifyError):
 class Written:
     rows: int
     bytes: int
+
+
+def looks_like_data(line: bytes) -> bool:
+    """Every row of our exports starts with a page's full URL; a header row starts with a column name instead."""
+    first = line.lstrip(b"\xef\xbb\xbf").lstrip(b'"').lower()
+    return first.startswith((b"http://", b"https://"))
 
 
 class Normaliser:
@@ -61,18 +71,25 @@ class Normaliser:
             end = self.head.find(b"\n")
             if end < 0:
                 if len(self.head) > 1 << 20:
-                    raise ExportFileError("The export has no header row. Retry the download.")
+                    raise ExportFileError("The export's first megabyte holds no line break: it is not a CSV. "
+                                          "Retry the download.")
                 return
             line, rest = self.head[:end + 1], self.head[end + 1:]
             self.head = rest
             if line.lstrip(b"\xef\xbb\xbf").startswith(b"sep="):
                 continue
-            newline = b"\r\n" if line.endswith(b"\r\n") else b"\n"
-            self.out.write(self.header + newline)
-            self.written += len(self.header) + len(newline)
-            self.in_body = True
+            self._begin(line)
         rest, self.head = self.head, b""
         self._write(rest)
+
+    def _begin(self, first: bytes) -> None:
+        """Write our header; the first line after any `sep=` is a data row unless it looks like a header."""
+        newline = b"\r\n" if first.endswith(b"\r\n") else b"\n"
+        self.out.write(self.header + newline)
+        self.written += len(self.header) + len(newline)
+        self.in_body = True
+        if looks_like_data(first):
+            self._write(first.removeprefix(b"\xef\xbb\xbf"))  # a byte-order mark marks the file, not the row
 
     def _write(self, data: bytes) -> None:
         if data:
@@ -85,10 +102,13 @@ class Normaliser:
         if not self.inflate.eof:
             raise ExportFileError("The download was cut short (the gzip file is incomplete). Retry the download.")
         if not self.in_body:
-            if self.head.strip():  # a header row without a final newline
-                self._text(b"\n")
-            else:
-                raise ExportFileError("The export is empty: it has no header row. Retry the download.")
+            line, self.head = self.head, b""
+            if line.strip() and not line.lstrip(b"\xef\xbb\xbf").startswith(b"sep="):
+                self._begin(line)  # one line without a final newline: a lone header, or a lone data row
+            else:  # nothing at all, or only `sep=`: an export without rows (headers may be switched off)
+                self.out.write(self.header + b"\n")
+                self.written += len(self.header) + 1
+                self.in_body = True
         if self.last not in (b"\n", b""):
             self.rows += 1  # a last row without a trailing newline
         return Written(self.rows, self.written)

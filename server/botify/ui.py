@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fasthtml.common import (A, Button, Div, Form, Input, Label, Li, P, Small, Span, Strong, Table, Tbody, Td,
-                             Th, Thead, Tr, Ul)
+import time
+
+from fasthtml.common import (A, Button, Div, Form, Input, Label, Li, P, Progress, Small, Span, Strong, Table, Tbody,
+                             Td, Th, Thead, Tr, Ul)
 
 from ..files import human_size
-from .export import local_label
+from .export import KIND_NAMES, analysis_label, local_label
 
 TOKEN_HELP = ("Your API token is in your Botify profile settings, https://app.botify.com/account, under "
               "“API Auth Token”. No such section there means the API is not enabled for your account yet.")
@@ -48,7 +50,7 @@ def file_links(org: str, project: str, slug: str, kinds: dict):
 def existing_downloads(org: str, project: str, local: dict):
     if not local:
         return P("Nothing downloaded for this project yet.", cls="existing none")
-    items = [Li(Strong(slug), " — ", local_label(kinds), " ", file_links(org, project, slug, kinds))
+    items = [Li(Strong(analysis_label(slug)), " — ", local_label(kinds), " ", file_links(org, project, slug, kinds))
              for slug, kinds in sorted(local.items(), reverse=True)]
     return Div(Small("Already downloaded for this project:"), Ul(*items), cls="existing")
 
@@ -59,7 +61,7 @@ def open_folder_button(org: str, project: str):
 
 def files_table(org: str, project: str, slug: str, files: dict):
     """The final card's files: name, rows, size and a download link each, then the graph and the folder."""
-    rows = [Tr(Td(kind), Td(A(info["name"], href=download_url(org, project, info["name"]), download=info["name"])),
+    rows = [Tr(Td(KIND_NAMES.get(kind, kind)), Td(A(info["name"], href=download_url(org, project, info["name"]), download=info["name"])),
                Td(f"{info['rows']:,}", cls="rows"), Td(human_size(info["bytes"]), cls="size"))
             for kind, info in files.items()]
     return Div(Table(Thead(Tr(Th("File"), Th("Name"), Th("Rows"), Th("Size"))), Tbody(*rows), cls="export-files"),
@@ -67,19 +69,35 @@ def files_table(org: str, project: str, slug: str, files: dict):
                    open_folder_button(org, project), cls="actions"))
 
 
+# Botify's job states (job API: CREATED, PROCESSING, DONE, FAILED) and ours, in words, with their step of three.
+STATES = {"CREATED": ("queued at Botify", 1), "PROCESSING": ("Botify is preparing the file", 2),
+          "DONE": ("ready at Botify", 3), "": ("asking Botify", 1)}
+
+
+def waited(since: float | None) -> str:
+    if not since:
+        return ""
+    seconds = int(time.time() - since)
+    return f", waiting {seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f", waiting {seconds} s"
+
+
 def job_line(kind: str, entry: dict, live: dict):
-    """One export job's state: waiting on Botify, downloading (with bytes), saved, or failed."""
+    """One export job's state in words, with its progress: queued, being prepared, downloading, saved, or lost."""
+    name = Strong(KIND_NAMES.get(kind, kind))
     if entry.get("file"):
         info = entry["file"]
-        return Li(Strong(kind), f": saved {info['name']} — {info['rows']:,} rows, {human_size(info['bytes'])}",
-                  cls="job saved")
+        return Li(name, f": saved — {info['rows']:,} rows, {human_size(info['bytes'])}", cls="job saved")
     if entry.get("failed"):
-        return Li(Strong(kind), ": ", entry["failed"], cls="job failed")
-    status = live.get("status") or "waiting for Botify"
+        return Li(name, ": ", entry["failed"], cls="job failed")
+    status = live.get("status") or ""
     if status == "DOWNLOADING":
         got, total = live.get("received", 0), live.get("total")
-        share = f" of {human_size(total)} ({100 * got / total:.0f} %)" if total else ""
-        return Li(Strong(kind), f": downloading {human_size(got)}{share}", cls="job downloading", aria_busy="true")
-    polls = live.get("polls", 0)
-    return Li(Strong(kind), f": {status}" + (f" (checked {polls}×)" if polls else ""), cls="job waiting",
-              aria_busy="true")
+        share = f" of {human_size(total)}" if total else ""
+        return Li(Div(name, f": step 3 of 3, downloading {human_size(got)}{share}"),
+                  Progress(value=str(got), max=str(total)) if total else Progress(), cls="job downloading")
+    if status == "STOPPED":
+        return Li(name, ": the download stopped before the file was complete; nothing half-written was kept.",
+                  cls="job stopped")
+    words, step = STATES.get(status, (status.lower(), 2))
+    # No aria-busy here: Pico keeps busy elements on one line, which would push the text out of the card.
+    return Li(Div(name, f": step {step} of 3, {words}{waited(live.get('since'))}"), Progress(), cls="job waiting")

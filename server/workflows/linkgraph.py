@@ -7,17 +7,18 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from fasthtml.common import (A, Article, Button, Div, Fieldset, Footer, Header, Input, Label, Legend, Li, Option, P,
-                             Select, Small, Span, Strong, Ul)
+from fasthtml.common import (A, Article, Button, Div, Fieldset, Footer, Header, HtmxResponseHeaders, Input, Label,
+                             Legend, Li, Option, P, Select, Small, Span, Strong, Ul)
 
 from ..botify.client import BotifyError
-from ..botify.export import (KINDS, SLUG, analysis_date, local_files, local_label, offered_fields, ordered_fields)
+from ..botify.export import (KIND_NAMES, KINDS, SLUG, analysis_date, analysis_label, default_segment, local_files,
+                             local_label, offered_fields, ordered_fields, readable_date)
 from ..botify.jobs import ANALYSIS, DEPTH, EXPORT, FIELDS, JOBS, LinkGraphJobs
 from ..botify.projects import clean_project_url, project_url, read_candidates
 from ..botify.token import load_token
-from ..botify.ui import connect_form, existing_downloads, file_links, files_table, job_line
+from ..botify.ui import connect_form, existing_downloads, files_table, job_line
 from ..engine import Invalid, Step, Workflow, action
-from ..engine.cards import card_id, error_note, run_vals
+from ..engine.cards import card_id, error_note, run_vals, wrap
 
 
 class LinkGraph(Workflow):
@@ -89,21 +90,47 @@ class LinkGraph(Workflow):
         live = self.jobs.state(run.id)
         self.jobs.ensure("depth", run.id)
         counts = [Li(f"Depth {d}: {n:,} links") for d, n in enumerate(live.counts, start=1)]
-        return Article(Header(step.label), P(f"Counting the internal links of {run.get(ANALYSIS)['slug']} "
+        label = analysis_label(run.get(ANALYSIS)["slug"], run.get(ANALYSIS).get("name", ""))
+        return Article(Header(step.label), P(f"Counting the internal links of the analysis of {label}, "
                                              "depth by depth (at most 1,000,000 links per export)."),
                        Ul(*counts, cls="depth-counts"), self.progress_or_error(step, run, "Counting…"),
                        cls="card card-working")
 
     def fields_form(self, step, run, error):
-        offered = offered_fields(run.get(DEPTH).get("search_console", False))
+        found = run.get(DEPTH)
+        offered = offered_fields(found.get("search_console", False), found.get("offered"))
         boxes = [Div(Label(Input(type="checkbox", name=f"field_{f.short}", value=f.short, checked=True),
                            Strong(f.short), Span(f" — {f.label}", cls="muted")), cls="field-choice")
                  for f in offered]
-        note = None if run.get(DEPTH).get("search_console") else Small(
-            "This project has no Search Console data, so impressions and clicks are not offered.", cls="hint")
-        return self.form_card(step, run, Fieldset(Legend("Metadata columns"), *boxes), note,
+        return self.form_card(step, run, Fieldset(Legend("Metadata columns"), *boxes),
+                         self.segment_picker(found), self.fields_notes(found, offered),
                          Input(type="hidden", name="fields_sent", value="1"), self.reconnect(error),
                          error=error, submit_label="Start export ▸")
+
+    def segment_picker(self, found: dict):
+        """Which of the project's segmentations fills the page type column (Botify segments are per project)."""
+        segments = found.get("segments") or []
+        if not segments or segments == ["pagetype"]:
+            return None
+        chosen = default_segment(segments)
+        return Label("Page type comes from the segmentation",
+                     Select(*[Option(s, value=s, selected=s == chosen) for s in segments], name="segment"),
+                     cls="segment-choice")
+
+    def fields_notes(self, found: dict, offered):
+        notes = []
+        if not found.get("search_console"):
+            notes.append("This project has no Search Console data, so impressions and clicks are not offered.")
+        elif period := found.get("sc_period"):
+            notes.append(f"Search Console figures cover {readable_date(period[0].replace('-', ''))} to "
+                         f"{readable_date(period[1].replace('-', ''))}, the 30 days up to the crawl that "
+                         "Search Console has data for.")
+        if found.get("offered") is not None:
+            missing = [f.label.lower() for f in offered_fields(found.get("search_console", False))
+                       if f not in offered]
+            if missing:
+                notes.append(f"Not in this analysis, so not offered: {', '.join(missing)}.")
+        return Div(*[Small(n, cls="hint") for n in notes]) if notes else None
 
     def export_card(self, step, run, error=None):
         record = run.data.get(JOBS) or {}
@@ -114,7 +141,7 @@ class LinkGraph(Workflow):
             entry = record.get(kind) or {}
             lines.append(job_line(kind, entry, live.jobs.get(kind, {})))
             if entry.get("failed"):
-                restart.append(Button(f"Start a new {kind} export", cls="secondary restart-job",
+                restart.append(Button(f"Start a new {KIND_NAMES[kind].lower()} export", cls="secondary restart-job",
                                       hx_post=f"/{self.name}/{EXPORT}/restart", hx_vals=_vals(run.id, kind=kind),
                                       hx_target=f"#{card_id(self.name, EXPORT)}", hx_swap="outerHTML"))
         # Keep re-reading the card until the step is stored, unless only the user can move on (a FAILED job).
@@ -143,18 +170,21 @@ class LinkGraph(Workflow):
     def summary(self, step: Step, run):
         data = run.get(step.id)
         if step.id == ANALYSIS:
-            return P(Strong(data["slug"]), f" — {data.get('name') or 'analysis'} of {data['date']}")
+            return P("Analysis of ", Strong(analysis_label(data["slug"], data.get("name", ""))))
         if step.id == DEPTH:
             d, counts = data["depth"], data["counts"]
             return Div(P(Strong(f"Depth {d}"), f": {counts[d - 1]:,} links"),
                        Small(" · ".join(f"depth {i}: {n:,}" for i, n in enumerate(counts, start=1))))
         if step.id == FIELDS:
-            return P("Columns: ", Strong(", ".join(["id", *data["fields"]])), ". Both export jobs started.")
-        return Ul(*[Li(f"{kind}: {info['name']} — {info['rows']:,} rows") for kind, info in data.items()])
+            segment = f" (page type from the “{data['segment']}” segmentation)" if "pagetype" in data["fields"] \
+                and data.get("segment") else ""
+            return P("Columns: ", Strong(", ".join(["id", *data["fields"]])), f"{segment}. Both export jobs started.")
+        return Ul(*[Li(f"{KIND_NAMES.get(kind, kind)}: {info['rows']:,} rows") for kind, info in data.items()])
 
     def final(self, run):
         org, project = self.where(run)
-        return Div(P(f"The link graph of {org}/{project} ({run.get(ANALYSIS)['slug']}) is ready."),
+        label = analysis_label(run.get(ANALYSIS)["slug"], run.get(ANALYSIS).get("name", ""))
+        return Div(P(f"The link graph of {org}/{project} (analysis of {label}) is ready."),
                    files_table(org, project, run.get(ANALYSIS)["slug"], run.get(EXPORT)))
 
     # Answers.
@@ -163,14 +193,24 @@ class LinkGraph(Workflow):
         if step.id == ANALYSIS:
             return await self.pick_analysis(form, run)
         if step.id == FIELDS:
-            offered = offered_fields(run.get(DEPTH).get("search_console", False))
-            fields = ordered_fields(f.short for f in offered if form.get(f"field_{f.short}"))
-            try:
-                await self.jobs.start_jobs(run, fields)
-            except BotifyError as e:
-                raise Invalid(str(e)) from None
-            return {"fields": fields}
+            return await self.choose_fields(form, run)
         raise Invalid("This step fills itself in: wait for it to finish.")
+
+    async def choose_fields(self, form: dict, run) -> dict:
+        found = run.get(DEPTH)
+        offered = offered_fields(found.get("search_console", False), found.get("offered"))
+        fields = ordered_fields(f.short for f in offered if form.get(f"field_{f.short}"))
+        if not fields:
+            raise Invalid("Tick at least one metadata column: an export without any would give a file of bare URLs.")
+        segments = found.get("segments") or []
+        segment = str(form.get("segment") or default_segment(segments))
+        if segments and segment not in segments:
+            raise Invalid(f"This project has no segmentation “{segment[:40]}”; pick one from the list.")
+        try:
+            await self.jobs.start_jobs(run, fields, segment)
+        except BotifyError as e:
+            raise Invalid(str(e)) from None
+        return {"fields": fields, "segment": segment}
 
     async def pick_analysis(self, form: dict, run) -> dict:
         slug = str(form.get("slug") or "").strip()
@@ -196,6 +236,9 @@ class LinkGraph(Workflow):
             async with self.jobs.client() as api:
                 analyses = await api.analyses(org, project)
         except BotifyError as e:
+            if e.gone:
+                raise Gone(f"Botify has no project {org}/{project} that this token can see. Check the address "
+                           "(organisation, then project, as in the Botify app), or pick another project.") from None
             raise Invalid(str(e)) from None
         self.listed[run.id] = analyses
         return analyses
@@ -203,7 +246,9 @@ class LinkGraph(Workflow):
     def on_step_done(self, step: Step, run) -> None:
         self.jobs.retry(run.id)  # a new answer starts afresh, whatever stopped the work before
         if step.id == ANALYSIS:
-            self.ctx.narrate(f"Analysis {run.get(ANALYSIS)['slug']} picked; finding the optimal depth.")
+            picked = run.get(ANALYSIS)
+            self.ctx.narrate(f"Analysis of {analysis_label(picked['slug'], picked.get('name', ''))} picked; "
+                             "finding the optimal depth.")
             self.jobs.ensure("depth", run.id)
         elif step.id == FIELDS:
             self.ctx.narrate("Export jobs started; following them.")
@@ -219,6 +264,8 @@ class LinkGraph(Workflow):
         try:
             found = await self.fetch_analyses(run)
         except Invalid as e:
+            if getattr(e, "gone", False):
+                return self.dead_end(run, str(e))
             return Div(error_note(str(e)), self.reconnect(str(e)),
                        Button("Try again", type="button", cls="secondary", hx_get=self.router.analyses.to(),
                               hx_vals=run_vals(run.id), hx_target="closest .analyses", hx_swap="outerHTML"),
@@ -251,20 +298,36 @@ class LinkGraph(Workflow):
         org, project = self.where(run)
         local = self.local(run)
         if not analyses:
-            return P("Botify lists no analyses for this project yet.", cls="analyses none")
+            return self.dead_end(run, f"Botify lists no analyses for {org}/{project} yet: crawl it in Botify first, "
+                                 "or pick another project.")
         options = []
         for a in analyses:
             slug, status = a.get("slug", ""), a.get("status", "")
             kinds = local.get(slug, {})
             complete = local_label(kinds) == "links and meta"
             pickable = status == "success" and not complete and SLUG.match(slug)
-            note = (f"{status}: cannot be exported" if status != "success" else
-                    f"{local_label(kinds)} downloaded" if kinds else "nothing downloaded yet")
+            note = (f"{status or 'unfinished'} in Botify, so it cannot be exported" if status != "success" else
+                    "already downloaded: open it from the list above" if complete else
+                    f"{local_label(kinds)} downloaded" if kinds else "not downloaded yet")
             options.append(Li(Label(Input(type="radio", name="slug", value=slug, disabled=not pickable),
-                                    Strong(f" {slug}"), f" {a.get('name') or ''} ", Small(note, cls="local")),
-                              file_links(org, project, slug, kinds) if kinds else None,
+                                    Strong(f" {analysis_label(slug, a.get('name', ''))} "), Small(note, cls="local")),
                               cls="analysis" + ("" if pickable else " unpickable")))
         return Fieldset(Legend(f"Analyses of {org}/{project}, newest first"), Ul(*options), cls="analyses")
+
+    def dead_end(self, run, message: str):
+        """The analysis card when there is nothing to pick: say why and where to go, with no button that leads nowhere."""
+        header = HtmxResponseHeaders(retarget=f"#{card_id(self.name, ANALYSIS)}", reswap="outerHTML")
+        # A label focuses the address field when clicked: a way back without any script.
+        ways = [Label("Edit the project address", fr=f"{self.name}-pipeline-id", cls="edit-address", role="button")]
+        if read_candidates(self.ctx.cfg.data_dir):
+            ways.append(Small(" or pick another organisation and project from the lists above."))
+        card = Article(Header("Analysis"), error_note(message), P(*ways, cls="way-forward"), cls="card card-form")
+        return wrap(self.name, ANALYSIS, card), header
+
+class Gone(Invalid):
+    """The project is not there: the card leads elsewhere instead of offering a retry."""
+
+    gone = True
 
 
 def _q(value: str) -> str:

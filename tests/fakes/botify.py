@@ -1,81 +1,29 @@
 """A fake Botify API on 127.0.0.1 speaking the real protocol (see shared spec botify.md), with injectable faults.
 
-Run it in a thread from a test (`FakeBotify().start()`), or alone for trying the app by hand:
-`python -m tests.fakes.botify` then `BOTIFY_API_URL=<printed url>/v1 ./pipedeck` (token: `good-token`)."""
+Each behaviour cites the public reference it follows: developers-docs = botify-hq/developers-docs api_docs/markdowns,
+openapi = api-evangelist/botify openapi/botify-*-api-openapi.yml, pipulate = miklevin/pipulate, posts =
+miklevin/MikeLev.in _posts. Run it alone for trying the app by hand: `python -m tests.fakes.botify`, then
+`BOTIFY_API_URL=<printed url>/v1 ./pipedeck` (token: `good-token`)."""
 from __future__ import annotations
 
 import asyncio
-import gzip
-import io
 import json
 import socket
 import threading
-from dataclasses import dataclass, field
+import time
+from datetime import datetime, timezone
+from urllib.parse import urlencode
 
 from aiohttp import web
 
-NOT_AUTHORIZED = {"error": {"error_code": "1001", "message": "Not Authorized"}}
-VERBOSE = {  # the human-readable column names Botify writes, by the last part of the BQL field
-    "url": "Full URL", "outlinks_internal.graph.url": "Outlinks Internal: Destination URL",
-    "segments.pagetype.value": "Segments: pagetype Value", "compliant.is_compliant": "Is Compliant",
-    "canonical.to.equal": "Canonical: Is Self", "sitemaps.present": "Present in Sitemaps",
-    "count_impressions": "Impressions", "count_clicks": "Clicks",
-}
-PAGETYPES = ("home", "category", "product", "article")
-BODY = web.RequestKey("body", object)
-USERNAME = web.RequestKey("username", str)
+from .botify_data import FakeProject, csv_gz, link_rows, meta_rows, verbose_name
+
+__all__ = ["FakeBotify", "FakeProject", "csv_gz", "link_rows"]
 
 
-def verbose_name(bql: str) -> str:
-    for suffix, name in VERBOSE.items():
-        if bql == suffix or bql.endswith("." + suffix):
-            return name
-    return bql
-
-
-def csv_gz(header: list[str], rows, line_end: str = "\n", level: int = 1) -> bytes:
-    """A gzip CSV as Botify writes it: `sep=,`, then verbose headers, then the rows (already CSV text)."""
-    buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=level, mtime=0) as gz:
-        gz.write(("sep=," + line_end + ",".join(header) + line_end).encode())
-        batch = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= 10000:
-                gz.write((line_end.join(batch) + line_end).encode())
-                batch = []
-        if batch:
-            gz.write((line_end.join(batch) + line_end).encode())
-    return buf.getvalue()
-
-
-def link_rows(n: int, site: str = "https://www.example.com"):
-    """`n` edges; the first source has a comma in it, so it is quoted, as in a real export."""
-    pages = max(2, n // 8)
-    for i in range(n):
-        source = f'"{site}/search?q=a,b"' if i == 0 else f"{site}/p{i % pages}"
-        yield f"{source},{site}/p{(i * 7 + 1) % pages}"
-
-
-def meta_rows(n: int, dims: list[str], metrics: list[str], site: str = "https://www.example.com"):
-    for i in range(n):
-        values = [f"{site}/p{i}"]
-        for d in dims[1:]:
-            values.append(PAGETYPES[i % 4] if "pagetype" in d else ("true" if i % 3 else "false"))
-        values += [str((i * 37) % 1000) if "impressions" in m else str((i * 7) % 50) for m in metrics]
-        yield ",".join(values)
-
-
-@dataclass
-class FakeProject:
-    analyses: list[dict] = field(default_factory=lambda: [
-        {"slug": "20240301", "name": "March crawl", "status": "success"},
-        {"slug": "20240201", "name": "February crawl", "status": "success"},
-    ])
-    search_console: bool = True
-    depth_counts: list[int] = field(default_factory=lambda: [40, 180, 420, 420])
-    links_rows: int = 420
-    meta_rows: int = 64
+def error(status: int, code: str, message: str) -> web.Response:
+    # Error envelope {"error": {"error_code", "message"}} with the documented codes (developers-docs api/error-codes.md).
+    return web.json_response({"error": {"error_code": code, "message": message}}, status=status)
 
 
 class FakeBotify:
@@ -85,14 +33,10 @@ class FakeBotify:
         self.page_size_cap = 100
         self.polls_to_done = 3  # CREATED, PROCESSING…, then DONE on this poll
         self.line_end = "\n"
-        # Faults, set by tests while the fake runs.
-        self.unauthorized_from: int | None = None  # from this API call on (1-based), every call answers 401
-        self.rate_limit = 0  # the next N API calls answer 429 with Retry-After
-        self.retry_after = "1"
-        self.server_errors = 0  # the next N API calls answer 503
-        self.fail_kinds: set[str] = set()  # "links" / "meta" jobs end FAILED
-        self.truncate_downloads = 0  # the next N downloads stop half-way
-        self.chunk_delay = 0.0  # seconds between 64 KB chunks of a download
+        # What the files start with: "request" follows the job's formatter_config, "always"/"never" overrule it.
+        self.header_mode = "request"
+        self.sep_mode = "request"
+        self.reset()
         # What happened, for assertions.
         self.calls = 0
         self.requests: list[dict] = []
@@ -101,6 +45,21 @@ class FakeBotify:
         self.downloads: list[str] = []  # the kind ("links"/"meta") of each download started
         self._files: dict[int, bytes] = {}
         self.port = 0
+
+    def reset(self) -> None:
+        """Faults, set by tests while the fake runs; all off."""
+        self.unauthorized_from: int | None = None  # from this API call on (1-based), every call answers 401
+        self.rate_limit = 0  # the next N API calls answer 429
+        self.retry_after: str | None = None  # a Retry-After to send with 429s (Botify documents none)
+        self.server_errors = 0  # the next N API calls answer 503
+        self.fail_kinds: set[str] = set()  # "links" / "meta" jobs end FAILED
+        self.vanish_kinds: set[str] = set()  # polling these jobs answers 404 (the job is gone)
+        self.truncate_downloads = 0  # the next N downloads stop half-way
+        self.chunk_delay = 0.0  # seconds between 64 KB chunks of a download
+        self.link_ttl: float | None = None  # download links expire this many seconds after the job is DONE
+        self.lose_job_answers = 0  # the next N POST /jobs create the job, then the answer is lost…
+        self.lost_answer = "disconnect"  # …by a dropped connection, a 503 or a hang ("disconnect"/"503"/"hang")
+        self.export_running = 0  # the next N POST /jobs are refused: an export is already running
 
     @property
     def url(self) -> str:
@@ -118,7 +77,9 @@ class FakeBotify:
             web.get("/v1/authentication/profile", self.profile),
             web.get("/v1/analyses/{org}/{project}/light", self.analyses),
             web.get("/v1/projects/{org}/{project}/collections", self.collections),
+            web.get("/v1/projects/{org}/{project}/collections/{collection}", self.collection),
             web.post("/v1/projects/{org}/{project}/query", self.query),
+            web.get("/v1/jobs", self.list_jobs),
             web.post("/v1/jobs", self.create_job),
             web.get("/v1/jobs/{job_id}", self.job),
             web.get("/files/{job_id}.csv.gz", self.download),
@@ -134,32 +95,38 @@ class FakeBotify:
         self.requests.append({"method": request.method, "path": request.path, "query": dict(request.query),
                               "body": body})
         auth = request.headers.get("Authorization", "")
+        # `Authorization: Token <token>`, else 401 code 1001 (developers-docs api/authentication.md, error-codes.md).
         if not auth.startswith("Token ") or auth[6:] not in self.tokens:
-            return web.json_response(NOT_AUTHORIZED, status=401)
+            return error(401, "1001", "Not Authorized")
         if self.unauthorized_from is not None and self.calls >= self.unauthorized_from:
-            return web.json_response(NOT_AUTHORIZED, status=401)
+            return error(401, "1001", "Not Authorized")
         if self.rate_limit > 0:
             self.rate_limit -= 1
-            return web.json_response({"error": {"error_code": "429", "message": "Too many requests"}}, status=429,
-                                     headers={"Retry-After": self.retry_after})
+            # 429 once the limit is hit, code 1053, no Retry-After documented (developers-docs api/rate-limit.md).
+            headers = {"Retry-After": self.retry_after} if self.retry_after else None
+            return web.json_response({"error": {"error_code": "1053", "message": "Too many requests"}}, status=429,
+                                     headers=headers)
         if self.server_errors > 0:
             self.server_errors -= 1
-            return web.json_response({"error": {"error_code": "500", "message": "Internal error"}}, status=503)
-        request[BODY] = body
-        request[USERNAME] = self.tokens[auth[6:]]
+            return error(503, "1000", "Unknown error")
         return await handler(request)
+
+    def user(self, request) -> str:
+        return self.tokens[request.headers["Authorization"][6:]]
 
     def project(self, request) -> FakeProject:
         found = self.projects.get((request.match_info["org"], request.match_info["project"]))
-        if found is None:
-            raise web.HTTPNotFound(text=json.dumps({"error": {"error_code": "404", "message": "Project not found"}}),
+        if found is None:  # code 1010 "Project was not found" (developers-docs api/error-codes.md)
+            raise web.HTTPNotFound(text=json.dumps({"error": {"error_code": "1010", "message": "Project was not found"}}),
                                    content_type="application/json")
         return found
 
     async def profile(self, request):
-        return web.json_response({"data": {"username": request[USERNAME], "email": "ada@example.com"}})
+        # GET /authentication/profile → data.username (pipulate apps/100_connect_with_botify.py).
+        return web.json_response({"data": {"username": self.user(request), "email": "ada@example.com"}})
 
     async def analyses(self, request):
+        # Paginated {count, next, previous, page, size, results}, `next` absolute (developers-docs api/project/list-analyses.md).
         results = self.project(request).analyses
         page, size = int(request.query.get("page", 1)), min(int(request.query.get("size", 100)), self.page_size_cap)
         chunk = results[(page - 1) * size: page * size]
@@ -171,46 +138,120 @@ class FakeBotify:
             "previous": f"{base}?page={page - 1}&size={size}" if page > 1 else None})
 
     async def collections(self, request):
+        # A list of {id, name, timestamped, date_start, date_end} (openapi collections: Collection; collections.md).
         proj = self.project(request)
-        found = [{"id": f"crawl.{a['slug']}", "name": a["name"]} for a in proj.analyses if a["status"] == "success"]
+        found = [{"id": f"crawl.{a['slug']}", "name": a["name"], "timestamped": False}
+                 for a in proj.analyses if a["status"] == "success"]
         if proj.search_console:
-            found.append({"id": "search_console", "name": "Search Console"})
+            found.append({"id": "search_console", "name": "Search Console", "timestamped": True,
+                          "date_start": proj.sc_dates[0], "date_end": proj.sc_dates[1]})
         return web.json_response(found)
 
+    async def collection(self, request):
+        # {datasets: [{id, name, fields: [{id, name, kind, …}]}], metadata} (openapi getCollectionDetail;
+        # pipulate scripts/botify/botify_api_bootcamp.md "List Fields").
+        proj, cid = self.project(request), request.match_info["collection"]
+        fields = proj.fields(cid)
+        if fields is None:
+            return error(404, "1004", "Analysis was not found")
+        return web.json_response({"datasets": [{"id": cid, "name": cid, "groups": [], "category": [], "fields": [
+            {"id": f, "name": verbose_name(f), "kind": "metric" if "count_" in f else "dimension", "type": "string",
+             "subtype": "", "multiple": f.endswith("graph.url"), "permissions": [], "optional": True}
+            for f in fields]}], "metadata": {}})
+
+    def unknown_field(self, proj: FakeProject, query: dict) -> str | None:
+        inner = query.get("query") or {}
+        used = list(inner.get("dimensions") or [])
+        used += [m if isinstance(m, str) else (m.get("args") or [""])[0] for m in inner.get("metrics") or []]
+        if isinstance(inner.get("filters"), dict) and inner["filters"].get("field"):
+            used.append(inner["filters"]["field"])
+        return next((f for f in used if not proj.knows(f)), None)
+
     async def query(self, request):
-        proj = self.project(request)
-        depth = int(request[BODY]["query"]["filters"]["value"])
+        proj, body = self.project(request), await request.json()  # aiohttp keeps the body read by the gate
+        if missing := self.unknown_field(proj, body):  # code 1029 (developers-docs api/error-codes.md)
+            return error(400, "1029", f"Field does not exist: {missing}")
+        depth = int(body["query"]["filters"]["value"])
         count = proj.depth_counts[min(depth, len(proj.depth_counts)) - 1]
         return web.json_response({"count": 1, "next": None, "page": 1, "size": 10,
                                   "results": [{"dimensions": [], "metrics": [count]}]})
 
+    def echo(self, payload: dict) -> dict:
+        # Jobs echo their payload with formatter defaults filled in (posts 2025-01-12-breaking-changes-….md).
+        config = {"delimiter": ",", "print_header": True, "header_format": "verbose", "print_delimiter": True}
+        return {**payload, "formatter_config": {**config, **(payload.get("formatter_config") or {})},
+                "export_job_name": payload.get("export_job_name")}
+
+    def job_json(self, job_id: int, job: dict) -> dict:
+        # JobResults: job_id, job_type, job_url, job_status, date_created, payload, user (openapi Job API).
+        return {"job_id": job_id, "job_type": "export", "job_url": f"/v1/jobs/{job_id}", "job_status": job["status"],
+                "date_created": job["created"], "payload": self.echo(job["body"]["payload"]), "user": job["user"],
+                "results": job.get("results"), "metadata": None}
+
     async def create_job(self, request):
+        body = await request.json()
+        payload = body["payload"]
+        proj = self.projects.get((payload.get("username"), payload.get("project")))
+        if proj is None:
+            return error(404, "1010", "Project was not found")
+        if self.export_running > 0:  # code 1058 (developers-docs api/error-codes.md)
+            self.export_running -= 1
+            return error(400, "1058", "An advanced export is already running")
+        if missing := self.unknown_field(proj, payload["query"]):
+            return error(400, "1029", f"Field does not exist: {missing}")
         self.job_creations += 1
         job_id = 10000 + self.job_creations
-        payload = request[BODY]["payload"]
         dims = payload["query"]["query"]["dimensions"]
         kind = "links" if any(d.endswith("outlinks_internal.graph.url") for d in dims) else "meta"
-        self.jobs[job_id] = {"kind": kind, "body": request[BODY], "polls": 0,
-                             "project": (payload["username"], payload["project"])}
-        return web.json_response({"job_id": job_id, "job_url": f"/v1/jobs/{job_id}", "job_status": "CREATED",
-                                  "payload": payload}, status=201)
+        self.jobs[job_id] = {"kind": kind, "body": body, "polls": 0, "status": "CREATED",
+                             "project": (payload["username"], payload["project"]), "user": self.user(request),
+                             "created": datetime.now(timezone.utc).isoformat()}
+        if self.lose_job_answers > 0:  # the job exists, but its answer never arrives
+            self.lose_job_answers -= 1
+            return await self.lose_answer(request)
+        # 201 with job_id, job_url (a path), job_status CREATED (openapi createJob; spec botify.md).
+        return web.json_response(self.job_json(job_id, self.jobs[job_id]), status=201)
+
+    async def lose_answer(self, request):
+        if self.lost_answer == "503":
+            return error(503, "1000", "Unknown error")
+        if self.lost_answer == "hang":  # longer than a test client's timeout, short enough for a quick shutdown
+            await asyncio.sleep(2)
+        request.transport.close()
+        return web.Response(status=201)
+
+    async def list_jobs(self, request):
+        # GET /jobs with page, size, job_type, project filters, paginated (openapi getJobs); newest first.
+        q = request.query
+        found = [(i, j) for i, j in sorted(self.jobs.items(), reverse=True)
+                 if (not q.get("project") or j["project"][1] == q["project"]) and j["user"] == self.user(request)
+                 and q.get("job_type", "export") == "export"]
+        page, size = int(q.get("page", 1)), min(int(q.get("size", 50)), self.page_size_cap)
+        chunk = found[(page - 1) * size: page * size]
+        more = page * size < len(found)
+        return web.json_response({"count": len(found), "page": page, "size": size,
+                                  "results": [self.job_json(i, j) for i, j in chunk], "previous": None,
+                                  "next": f"{self.url}/v1/jobs?{urlencode({**q, 'page': page + 1, 'size': size})}"
+                                  if more else None})
 
     async def job(self, request):
         job_id = int(request.match_info["job_id"])
         job = self.jobs.get(job_id)
-        if job is None:
-            raise web.HTTPNotFound(text=json.dumps({"error": {"error_code": "404", "message": "Job not found"}}),
-                                   content_type="application/json")
+        if job is None or job["kind"] in self.vanish_kinds:
+            return error(404, "1059", "Advanced export was not found")  # code 1059 (developers-docs error-codes.md)
         job["polls"] += 1
-        answer = {"job_id": job_id, "job_type": "export", "job_status": "PROCESSING", "results": None}
-        if job["polls"] == 1:
-            answer["job_status"] = "CREATED"
-        elif job["polls"] >= self.polls_to_done:
+        # CREATED, PROCESSING, then DONE with results.download_url or FAILED with an error (spec botify.md).
+        if job["polls"] >= self.polls_to_done and job["status"] not in ("DONE", "FAILED"):
             if job["kind"] in self.fail_kinds:
-                answer.update(job_status="FAILED", error={"error_code": "2001", "message": "Export failed on our side"})
+                job.update(status="FAILED", error={"error_code": "1060", "message": "The export failed"})
             else:
-                answer.update(job_status="DONE", results={"download_url": f"{self.url}/files/{job_id}.csv.gz",
-                                                          "nb_lines": self.rows(job)})
+                job.update(status="DONE", done_at=time.time(), results={
+                    "download_url": f"{self.url}/files/{job_id}.csv.gz", "nb_lines": self.rows(job)})
+        elif job["polls"] > 1 and job["status"] == "CREATED":
+            job["status"] = "PROCESSING"
+        answer = self.job_json(job_id, job)
+        if job.get("error"):
+            answer["error"] = job["error"]
         return web.json_response(answer)
 
     def rows(self, job) -> int:
@@ -220,17 +261,26 @@ class FakeBotify:
     def file_for(self, job_id: int) -> bytes:
         if job_id not in self._files:
             job = self.jobs[job_id]
-            query = job["body"]["payload"]["query"]["query"]
+            payload = job["body"]["payload"]
+            query = payload["query"]["query"]
             dims, metrics = query["dimensions"], query["metrics"]
-            header = [verbose_name(c) for c in dims + metrics]
+            config = self.echo(payload)["formatter_config"]
+            header = self.header_mode == "always" or (self.header_mode == "request" and config["print_header"])
+            sep = self.sep_mode == "always" or (self.sep_mode == "request" and config["print_delimiter"])
             rows = (link_rows(self.rows(job)) if job["kind"] == "links"
                     else meta_rows(self.rows(job), dims, metrics))
-            self._files[job_id] = csv_gz(header, rows, self.line_end)
+            self._files[job_id] = csv_gz([verbose_name(c) for c in dims + metrics] if header else None, rows,
+                                         self.line_end, sep=sep)
         return self._files[job_id]
 
     async def download(self, request):
         job_id = int(request.match_info["job_id"])
-        self.downloads.append(self.jobs[job_id]["kind"])
+        job = self.jobs[job_id]
+        if self.link_ttl is not None and time.time() > job.get("done_at", 0) + self.link_ttl:
+            # A signed storage link past its expiry answers 403 "Request has expired" (AWS S3 presigned URLs).
+            return web.Response(status=403, content_type="application/xml",
+                                text="<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>")
+        self.downloads.append(job["kind"])
         data = self.file_for(job_id)
         if self.truncate_downloads > 0:
             self.truncate_downloads -= 1
