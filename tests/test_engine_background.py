@@ -19,7 +19,7 @@ class Slow(Workflow):
     steps = [Text("topic", "Topic"), Background("result", "Result", producer="make", busy="Making it…")]
 
     async def make(self, run, progress):
-        await progress(P(f"working on {run['topic']}", cls="made-so-far"))
+        progress(P(f"working on {run['topic']}", cls="made-so-far"))
         while not GATE.is_set():  # polled, not waited on in a thread, so stopping the app cancels it at once
             await asyncio.sleep(0.02)
         return f"made from {run['topic']}"

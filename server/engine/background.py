@@ -11,7 +11,7 @@ from loguru import logger
 
 from .cards import card_id
 from .pipeline import now
-from .steps import Invalid
+from .steps import Invalid, Stopped
 
 PUSH_EVERY = 0.1  # seconds between progress pushes; a token stream would otherwise send one message per token
 
@@ -22,7 +22,9 @@ class Job:
     task: asyncio.Task | None = None
     progress: tuple = ()
     error: str = ""
+    stopped: bool = False  # stopped where only the user can move it on: no retry offered
     pushed: float = 0.0
+    push_due: bool = False
 
 
 def progress_id(workflow: str, step_id: str) -> str:
@@ -39,21 +41,23 @@ class Jobs:
     def get(self, workflow: str, run_id: str, step_id: str) -> Job | None:
         return self.jobs.get((workflow, run_id, step_id))
 
-    def ensure(self, wf, run, step) -> Job:
+    def ensure(self, wf, run, step) -> Job | None:
         """The job producing this step for the run's current answers, started if none is running for them."""
         key, basis = (wf.name, run.id, step.id), wf.basis(run, step.id)
         job = self.jobs.get(key)
         if job and job.basis == basis:
             return job
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # called outside the server (a unit test): the next card view starts it
+            return None
         if job and job.task:
             job.task.cancel()  # made for answers the user has since changed
         job = self.jobs[key] = Job(basis)
+        # Marked in the run first, so a restart knows the step was being worked on.
         wf.ctx.runs.change(wf.name, run.id, put={f"working.{step.id}": {"started": now()}}, present=basis,
                            absent=(step.id,))
-        try:
-            job.task = self.ctx.spawn(self.run(wf.name, run.id, step.id, job))
-        except RuntimeError:  # no running loop (a test calling the engine directly): the next card view starts it
-            self.jobs.pop(key, None)
+        job.task = self.ctx.spawn(self.run(wf.name, run.id, step.id, job))
         return job
 
     def retry(self, workflow: str, run_id: str, step_id: str) -> None:
@@ -66,14 +70,18 @@ class Jobs:
         wf = self.ctx.workflows[name]
         run, step = wf.ctx.runs.get(name, run_id), wf.by_id[step_id]
 
-        async def progress(*fts):
+        def progress(*fts):
+            """Show `fts` in the open card; pushed at most every PUSH_EVERY seconds, the latest always last."""
             job.progress = fts
-            if time.monotonic() - job.pushed >= PUSH_EVERY:
-                job.pushed = time.monotonic()
-                await self.push(Div(*fts, id=progress_id(name, step_id), hx_swap_oob="true"))
+            if not job.push_due:
+                job.push_due = True
+                wait = max(0.0, job.pushed + PUSH_EVERY - time.monotonic())
+                self.ctx.spawn(self.push_progress(name, step_id, job, wait))
 
         try:
             value = await getattr(wf, step.producer)(run, progress)
+        except Stopped as e:
+            job.error, job.stopped = str(e), True
         except Invalid as e:
             job.error = str(e)
         except asyncio.CancelledError:
@@ -89,6 +97,11 @@ class Jobs:
                 logger.info("discarded {}/{} for {}: its answers changed meanwhile", name, step_id, run_id)
                 return
         await self.push_card(wf, run_id, step_id)
+
+    async def push_progress(self, name: str, step_id: str, job: Job, wait: float) -> None:
+        await asyncio.sleep(wait)
+        job.push_due, job.pushed = False, time.monotonic()
+        await self.push(Div(*job.progress, id=progress_id(name, step_id), hx_swap_oob="true"))
 
     async def push_card(self, wf, run_id: str, step_id: str) -> None:
         """Send the step's card as it is now to every open window; one showing it swaps it in."""

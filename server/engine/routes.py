@@ -140,6 +140,7 @@ def build_router(wf) -> APIRouter:
             return step.raw(form), str(e)
         if w.store_answer(run, step, value):
             w.on_step_done(step, load(w, run.id))
+            w.start_next(run.id, step.id)
         return None, None
 
     @router(f"/{name}/{{step_id}}/revert", methods="post", name="revert")

@@ -21,6 +21,11 @@ class Invalid(ValueError):
     """A user's answer was refused; the message is shown in the card, the answer stays in its field."""
 
 
+class Stopped(Invalid):
+    """A background producer stopped where only the user can move it on (the card's `working` hook shows how):
+    its message is shown without a "Try again"."""
+
+
 def field_id(step_id: str) -> str:
     return f"field-{step_id}"
 
@@ -205,7 +210,8 @@ class Flag(Step):
 class Background(Step):
     """A value the engine produces by awaiting the workflow's `producer` method: `async def f(run, progress)`.
 
-    `progress(*fts)` shows work in progress in the open card; raise `Invalid` to show a message with a retry.
+    `progress(*fts)` (a plain call) shows work in progress in the open card; raise `Invalid` to show a message with
+    a "Try again", `Stopped` to show one without.
     With `resume=True` the work starts again after a restart; otherwise the card says it was interrupted."""
     _: KW_ONLY
     producer: str = ""

@@ -9,7 +9,7 @@ from .cards import (card_id, error_note, locked_card, message_card, next_card, r
                     run_vals, runs_table,
                     step_header, wrap)
 from .pipeline import ANY, FINALIZE, REFILL, Run
-from .routes import NotFound, build_router, maybe_await  # noqa: F401 (NotFound: the app's error handler)
+from .routes import NotFound, build_router  # noqa: F401 (NotFound: imported from here by the error handler)
 from .steps import Invalid, Step
 
 MAX_ID_LENGTH = 512
@@ -70,8 +70,9 @@ class Workflow:
         return step.summary(run[step.id])
 
     def working(self, step: Step, run: Run, job):
-        """What a background step's card shows while its producer works (`job.progress` is its last report)."""
-        return Small(step.busy, aria_busy="true")
+        """What a background step's card shows below its progress: while it works, and after it stopped (`job` is
+        then None if a restart interrupted it, else `job.error` says why)."""
+        return Small(step.busy, aria_busy="true") if job and not (job.error or job.stopped) else None
 
     def final(self, run: Run):
         """What the run's last card shows once every step is done."""
@@ -137,14 +138,14 @@ class Workflow:
         interrupted = job is None and step.id in (run.get("working") or {}) and not step.resume
         if job is None and not interrupted:
             job = self.ctx.jobs.ensure(self, run, step)
-        if interrupted or job.error:
+        if interrupted or job.error or job.stopped:
             message = job.error if job else "This step was interrupted when the app stopped."
+            retry = None if job and job.stopped else Footer(Button(
+                "Try again", cls="retry", hx_post=self.router.retry.to(step_id=step.id), hx_vals=run_vals(run.id),
+                hx_target=f"#{card_id(self.name, step.id)}", hx_swap="outerHTML"))
             return Article(Header(step.label), Div(*(job.progress if job else ()), id=progress_id(self.name, step.id)),
-                           P(message, cls="error", role="alert"),
-                           Footer(Button("Try again", cls="retry", hx_post=self.router.retry.to(step_id=step.id),
-                                         hx_vals=run_vals(run.id), hx_target=f"#{card_id(self.name, step.id)}",
-                                         hx_swap="outerHTML")),
-                           cls="card card-error card-working")
+                           self.working(step, run, job), P(message, cls="error", role="alert") if message else None,
+                           retry, cls="card card-error card-working")
         poll = Div(hx_get=self.url(step.id, run.id), hx_trigger="every 1s [document.body.dataset.push != 'up']",
                    hx_target=f"#{card_id(self.name, step.id)}", hx_swap="outerHTML", cls="poll")
         return Article(Header(step.label), Div(*job.progress, id=progress_id(self.name, step.id)),
@@ -200,7 +201,15 @@ class Workflow:
                                       absent=(step.id, FINALIZE))
         if stored:
             self.on_step_done(step, self.ctx.runs.get(self.name, run_id))
+            self.start_next(run_id, step.id)
         return stored
+
+    def start_next(self, run_id: str, step_id: str) -> None:
+        """A background step right after a stored one starts at once, not when its card is first shown."""
+        nxt = self.by_id.get(self.next_id(step_id))
+        run = self.ctx.runs.get(self.name, run_id)
+        if nxt and nxt.background and run.first_unfinished(self.step_ids) == nxt.id:
+            self.ctx.jobs.ensure(self, run, nxt)
 
     def revert(self, run: Run, step_id: str) -> bool:
         """Clear a step and every later one; their answers are kept as the fields' pre-filled values."""

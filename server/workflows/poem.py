@@ -40,7 +40,7 @@ class Poem(Workflow):
                 raise LLMUnavailable(status.problem)
             async for part in llm.chat([{"role": "user", "content": prompt(*(run[s] for s in self.step_ids[:4]))}]):
                 text += part.message.content or ""
-                await progress(P(text, cls="poem-text"))
+                progress(P(text, cls="poem-text"))
         except LLMUnavailable as e:
             raise Invalid(f"{NEEDS_LLM} {e}") from None
         if not text.strip():
