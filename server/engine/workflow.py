@@ -119,8 +119,7 @@ class Workflow:
         if run.done(step_id):
             nxt = self.next_id(step_id)
             revert = None if run.finalized else revert_button(self.router.revert.to(step_id=step_id), run.id)
-            return wrap(self.name, step_id, locked_card(step, self.summary(step, run), revert),
-                        next_card(self.name, nxt, self.url(nxt, run.id)) if nxt else None)
+            return wrap(self.name, step_id, locked_card(step, self.summary(step, run), revert), self.after(run, nxt))
         if step_id != first:
             return self.card(run, first)
         if step.background:
@@ -130,6 +129,15 @@ class Workflow:
     def ask_revert(self, run: Run, step_id: str):
         return revert_question(self.router.revert.to(step_id=step_id), self.url(step_id, run.id),
                                f"#{card_id(self.name, step_id)}", run.id, self.later_answers(run, step_id))
+
+    def after(self, run: Run, nxt: str | None):
+        """What follows a finished card: the next finished card itself (a resumed run arrives in one response),
+        else a card that loads itself, the chain reaction that walks on to the step waiting for an answer."""
+        if nxt is None:
+            return None
+        if run.done(nxt) or (nxt == FINALIZE and run.first_unfinished(self.step_ids) is None and run.finalized):
+            return self.card(run, nxt)
+        return next_card(self.name, nxt, self.url(nxt, run.id))
 
     def background_card(self, step: Step, run: Run):
         job = self.ctx.jobs.get(self.name, run.id, step.id)
