@@ -23,8 +23,8 @@ def test_each_kind_renders_its_labelled_field_and_its_summary(step, control, raw
     value = step.clean(form)
     html = to_xml(step.control(value))
     assert control in html and f'name="{step.id}"' in html
-    if step.grouped:  # a group of boxes: every box has its own label, the fieldset its legend
-        assert html.count("<label") == len(step.shown) and step.label in html
+    if step.grouped:  # a group of boxes: every box has its own label, the card's header names the fieldset
+        assert html.count("<label") == len(step.shown) and f'aria-labelledby="label-{step.id}"' in html
     else:
         assert f'id="field-{step.id}"' in html
     assert shown in to_xml(step.summary(value))

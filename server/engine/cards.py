@@ -49,12 +49,12 @@ def revert_button(url: str, run_id: str):
 
 def revert_question(url: str, card_url: str, target: str, run_id: str, later: int):
     """The locked card's footer, asking before a revert clears `later` answers (they come back pre-filled)."""
-    return Footer(P(f"This clears {later} later answer{'s' if later != 1 else ''}. Their answers come back "
-                    "pre-filled as you go through them again.", cls="question", role="alert"),
-                  Div(Button("Clear and go back", cls="secondary confirm-revert", hx_post=url,
-                             hx_vals=run_vals(run_id, confirm="1"), hx_target=target, hx_swap="outerHTML"),
-                      Button("Keep them", cls="outline secondary", hx_get=card_url, hx_target=target,
-                             hx_swap="outerHTML"), role="group"))
+    return Footer(Div(
+        P(f"This clears {later} later answer{'s' if later != 1 else ''}. Their answers come back pre-filled as you "
+          "go through them again.", cls="question", role="alert"),
+        Button("Clear and go back", cls="secondary confirm-revert", hx_post=url,
+               hx_vals=run_vals(run_id, confirm="1"), hx_target=target, hx_swap="outerHTML"), " ",
+        Button("Keep them", cls="outline secondary", hx_get=card_url, hx_target=target, hx_swap="outerHTML")))
 
 
 def locked_card(step, summary, revert=None):

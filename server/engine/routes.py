@@ -61,8 +61,7 @@ def build_router(wf) -> APIRouter:
     def landing(pipeline_id: str = ""):
         w = current()
         run = load(w, pipeline_id or store_get(ctx.db, last_run_key(name), ""))
-        return w.full_page(w.body(run.id if run else pipeline_id, chain=w.chain_start(run.id) if run else None),
-                           w.runs_list())
+        return w.full_page(w.body(run.id if run else pipeline_id, chain=w.chain_start(run.id) if run else None))
 
     @router(f"/{name}/init", methods="post", name="init")
     async def init(htmx: HtmxHeaders, pipeline_id: str = ""):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass, field
 
-from fasthtml.common import Div, Fieldset, Input, Label, Legend, Option, P, Select, Span, Textarea
+from fasthtml.common import Fieldset, Input, Label, Option, P, Select, Span, Textarea
 
 RESERVED = {"created", "updated", "finalize", "refill", "working", "profile"}
 
@@ -50,8 +50,8 @@ class Step:
                     aria_invalid="true" if invalid else None)
 
     def control(self, value="", invalid: bool = False):
-        return Input(type="text", value=value or "", placeholder=self.example, maxlength=self.max_length,
-                     **self.attrs(invalid))
+        # No maxlength: the browser would cut a long paste silently; the server refuses it and gives it back.
+        return Input(type="text", value=value or "", placeholder=self.example, **self.attrs(invalid))
 
     def raw(self, form):
         value = form.get(self.id)
@@ -80,8 +80,7 @@ class LongText(Step):
     rows: int = 6
 
     def control(self, value="", invalid: bool = False):
-        return Textarea(value or "", rows=self.rows, placeholder=self.example, maxlength=self.max_length,
-                        **self.attrs(invalid))
+        return Textarea(value or "", rows=self.rows, placeholder=self.example, **self.attrs(invalid))
 
     def summary(self, value):
         return P(str(value), cls="long-text")
@@ -227,9 +226,9 @@ class Background(Step):
 
 
 def _boxes(kind: str, step, picked: set, invalid: bool):
-    """Radio buttons or checkboxes, each with its label, in a fieldset named by the card's header."""
+    """Radio buttons or checkboxes, each with its label, in a fieldset named by the card's header (its label)."""
     boxes = [Label(Input(type=kind, name=step.id, value=v, checked=v in picked,
                          required=kind == "radio" or None, data_autofocus=i == 0 or None), Span(label))
              for i, (v, label) in enumerate(step.shown.items())]
-    return Fieldset(Legend(step.label, cls="visually-hidden"), Div(*boxes, cls="choices"), id=field_id(step.id),
-                    aria_invalid="true" if invalid else None)
+    return Fieldset(*boxes, id=field_id(step.id), aria_labelledby=f"label-{step.id}",
+                    aria_invalid="true" if invalid else None, cls="choices")

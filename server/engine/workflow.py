@@ -180,7 +180,7 @@ class Workflow:
             action=self.router.init.to(), method="post", cls="run-id")
 
     def body(self, run_id: str = "", error: str | None = None, chain=None):
-        return Div(self.id_form(run_id, error), Div(chain, id=f"{self.name}-chain", cls="chain"),
+        return Div(self.id_form(run_id, error), Div(chain, id=f"{self.name}-chain", cls="chain"), self.runs_list(),
                    id=f"{self.name}-body")
 
     def runs_list(self):

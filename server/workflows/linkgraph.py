@@ -47,7 +47,7 @@ class LinkGraph(Workflow):
 
     def body(self, run_id: str = "", error: str | None = None, chain=None):
         return Div(self.id_form(run_id, error), self.candidates_picker(),
-                   Div(chain, id=f"{self.name}-chain", cls="chain"), id=f"{self.name}-body")
+                   Div(chain, id=f"{self.name}-chain", cls="chain"), self.runs_list(), id=f"{self.name}-body")
 
     def candidates_picker(self):
         orgs = read_candidates(self.ctx.cfg.data_dir)
