@@ -51,7 +51,8 @@ def test_progress_is_pushed_to_the_open_window_and_the_value_stored(tmp_path, mo
     GATE.clear()
     cfg, app = app_with_slow(tmp_path, monkeypatch)
     runs = app.state.ctx.runs
-    with client(cfg, app) as c, c.websocket_connect(cfg.base_url.replace("http", "ws", 1) + "/chat/ws", headers={"Origin": cfg.base_url}) as ws:
+    socket = cfg.base_url.replace("http", "ws", 1) + "/chat/ws"  # the chat panel's, open in every window
+    with client(cfg, app) as c, c.websocket_connect(socket, headers={"Origin": cfg.base_url}) as ws:
         r = walk(c, "slow", "one", ("topic", "tea"))
         card = c.get("/slow/result", params={"pipeline_id": "one"}, headers=HX).text
         assert "Making it…" in card and "every 1s [document.body.dataset.push != 'up']" in card

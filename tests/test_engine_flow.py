@@ -112,3 +112,35 @@ def test_a_workflow_named_like_an_app_stops_start_up_naming_both_files(tmp_path,
     with pytest.raises(NameClash) as e:
         make_app(tmp_path, monkeypatch, tmp_path)
     assert "tasks_wf.py" in str(e.value) and "apps/tasks.py" in str(e.value)
+
+
+def test_a_workflow_replaced_at_run_time_serves_its_new_steps_and_actions(tmp_path, monkeypatch):
+    from fasthtml.common import P
+
+    from server.engine import Text, Workflow, action
+    from server.engine.registry import add_workflow
+
+    class Draft(Workflow):
+        name, title, steps = "draft", "Draft", [Text("first", "First question")]
+
+        @action("hello")
+        def hello(self, who: str = ""):
+            return P(f"old hello {who}")
+
+    class Edited(Draft):  # the same file, saved again with another question and another greeting
+        steps = [Text("first", "A better first question")]
+
+        @action("hello")
+        def hello(self, who: str = ""):
+            return P(f"new hello {who}")
+
+    cfg, app = make_app(tmp_path, monkeypatch)
+    add_workflow(app.state.ctx, app, Draft(app.state.ctx))
+    with client(cfg, app) as c:
+        walk(c, "draft", "d")
+        assert "First question" in c.get("/draft/first", params={"pipeline_id": "d"}, headers=HX).text
+        assert "old hello ada" in c.get("/draft/hello", params={"who": "ada"}).text
+        add_workflow(app.state.ctx, app, Edited(app.state.ctx))
+        assert "A better first question" in c.get("/draft/first", params={"pipeline_id": "d"}, headers=HX).text
+        assert "new hello ada" in c.get("/draft/hello", params={"who": "ada"}).text
+        assert sum(e.path == "/draft" for e in app.state.ctx.menu) == 1

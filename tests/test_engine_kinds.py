@@ -17,7 +17,10 @@ KINDS = [
 ]
 
 
-@pytest.mark.parametrize("step,control,raw,shown", KINDS, ids=[type(k[0]).__name__ + str(i) for i, k in enumerate(KINDS)])
+KIND_IDS = [f"{type(k[0]).__name__}{i}" for i, k in enumerate(KINDS)]
+
+
+@pytest.mark.parametrize("step,control,raw,shown", KINDS, ids=KIND_IDS)
 def test_each_kind_renders_its_labelled_field_and_its_summary(step, control, raw, shown):
     form = FormData([(step.id, v) for v in (raw if isinstance(raw, list) else [raw])])
     value = step.clean(form)

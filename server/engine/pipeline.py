@@ -56,7 +56,8 @@ class RunStore:
 
     def get(self, workflow: str, run_id: str) -> Run | None:
         # The connection directly: fastlite's query wrapper cost more than the read itself on every card.
-        rows = self.db.conn.execute("SELECT data FROM pipeline WHERE workflow=? AND id=?", [workflow, run_id]).fetchall()
+        sql = "SELECT data FROM pipeline WHERE workflow=? AND id=?"
+        rows = self.db.conn.execute(sql, [workflow, run_id]).fetchall()
         return Run(workflow, run_id, json.loads(rows[0][0])) if rows else None
 
     def open(self, workflow: str, run_id: str) -> Run:

@@ -18,6 +18,7 @@ class Hello(Workflow):
         self.ctx.narrate(f"The bridgekeeper heard the answer to “{step.label}”")
 
     def final(self, run):
+        name = run["name"]
         if run["color"] == "blue":
-            return P(Strong(f"Right. Off you go, {run['name']}."), " You may cross the Bridge of Death.", cls="verdict pass")
-        return P(Strong("Auuuuuuuugh!"), f" {run['name']} is cast into the Gorge of Eternal Peril.", cls="verdict fail")
+            return P(Strong(f"Right. Off you go, {name}."), " You may cross the Bridge of Death.", cls="verdict pass")
+        return P(Strong("Auuuuuuuugh!"), f" {name} is cast into the Gorge of Eternal Peril.", cls="verdict fail")

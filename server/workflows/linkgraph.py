@@ -68,7 +68,9 @@ class LinkGraph(Workflow):
         if not load_token(self.ctx.cfg.data_dir) and not run.done(FIELDS):
             return Article(Header("Connect to Botify"), connect_form(
                 pipeline_id=run.id, step=step.id, target=f"#{card_id(self.name, step.id)}"), cls="card card-form")
-        return self.analysis_form(step, run, error) if step.id == ANALYSIS else self.fields_form(step, run, value, error)
+        if step.id == ANALYSIS:
+            return self.analysis_form(step, run, error)
+        return self.fields_form(step, run, value, error)
 
     def analysis_form(self, step, run, error):
         org, project = self.where(run)
