@@ -90,6 +90,8 @@ def test_reverting_while_the_poem_is_written_discards_it_and_the_answers_come_ba
         with open_tab(browser, app, "/poem") as page:
             answer_first_four(page, "race")
             expect(page.locator("#poem-poem .card-working .poem-text")).to_contain_text("violet")
+            # Pushed over the open WebSocket: the card's fallback poll is off while the socket is up.
+            assert page.evaluate("document.body.dataset.push") == "up"
             page.locator("#poem-color .revert").first.click()
             expect(page.locator("#poem-color .question").first).to_contain_text("This clears 2 later answers.")
             page.get_by_role("button", name="Clear and go back").click()

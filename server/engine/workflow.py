@@ -135,7 +135,7 @@ class Workflow:
         else a card that loads itself, the chain reaction that walks on to the step waiting for an answer."""
         if nxt is None:
             return None
-        if run.done(nxt) or (nxt == FINALIZE and run.first_unfinished(self.step_ids) is None and run.finalized):
+        if run.done(nxt) or (nxt == FINALIZE and run.first_unfinished(self.step_ids) is None):
             return self.card(run, nxt)
         return next_card(self.name, nxt, self.url(nxt, run.id))
 
