@@ -22,18 +22,18 @@ BARE_APP = textwrap.dedent("""
     from starlette.responses import HTMLResponse
     from starlette.routing import Route
     async def card(request):
-        return HTMLResponse('<div id="hello-step_01" class="step"><article>What is your name?</article></div>')
+        return HTMLResponse('<div id="hello-name" class="step"><article>What is your name?</article></div>')
     app = Starlette(routes=[Route("/card", card, methods=["GET", "POST"])])
     print("ready", flush=True)
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """)
 
 FIFTY_STEPS = textwrap.dedent('''
-    from server.engine import Step, Workflow
+    from server.engine import Text, Workflow
     class Long(Workflow):
         name = "long"
         title = "Fifty steps"
-        steps = [Step(f"step_{i:02d}", f"Question {i}", field="answer") for i in range(1, 51)]
+        steps = [Text(f"q{i:02d}", f"Question {i}") for i in range(1, 51)]
 ''')
 
 
@@ -82,17 +82,17 @@ def main():
         http = app.client()
         http.headers.update(HX)
         http.post("/hello/init", data={"pipeline_id": "bench"})
-        http.post("/hello/step_01/submit", data={"pipeline_id": "bench", "name": "Arthur"})
+        http.post("/hello/name/submit", data={"pipeline_id": "bench", "name": "Arthur"})
         for i in range(n):
             http.post("/hello/init", data={"pipeline_id": f"bench-{i}"})
         bare_http = httpx.Client(base_url=bare_url)
-        timed(lambda: http.get("/hello/step_01?pipeline_id=bench"), 20)  # warm up both
+        timed(lambda: http.get("/hello/name?pipeline_id=bench"), 20)  # warm up both
         timed(lambda: bare_http.get("/card"), 20)
-        get_card = summary(timed(lambda: http.get("/hello/step_01?pipeline_id=bench"), n))
+        get_card = summary(timed(lambda: http.get("/hello/name?pipeline_id=bench"), n))
         bare_get = summary(timed(lambda: bare_http.get("/card"), n))
         ids = iter(range(n))
         post_card = summary(timed(lambda: http.post(
-            "/hello/step_01/submit", data={"pipeline_id": f"bench-{next(ids)}", "name": "Robin"}), n))
+            "/hello/name/submit", data={"pipeline_id": f"bench-{next(ids)}", "name": "Robin"}), n))
         bare_post = summary(timed(lambda: bare_http.post("/card", data={"name": "Robin"}), n))
     finally:
         app.stop()
@@ -127,11 +127,11 @@ def resume_fifty(tmp: Path):
         http.get(cfg.bootstrap_url)
         http.post("/long/init", data={"pipeline_id": "fifty"}, headers=HX)
         for i in range(1, 51):
-            http.post(f"/long/step_{i:02d}/submit", data={"pipeline_id": "fifty", "answer": str(i)}, headers=HX)
+            http.post(f"/long/q{i:02d}/submit", data={"pipeline_id": "fifty", f"q{i:02d}": str(i)}, headers=HX)
         samples, requests = [], 0
         for _ in range(10):
             t = time.perf_counter()
-            requests = walk_chain(http, "long", "fifty", "step_01")
+            requests = walk_chain(http, "long", "fifty", "q01")
             samples.append(time.perf_counter() - t)
     finally:
         srv.stop()

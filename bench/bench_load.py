@@ -18,7 +18,7 @@ from tests.fakes.ollama import FakeOllama
 from tests.support import ServerProcess
 
 HX = {"HX-Request": "true"}
-STEPS = (("step_01", "name", "Arthur"), ("step_02", "quest", "To seek the Grail"), ("step_03", "color", "blue"))
+STEPS = (("name", "name", "Arthur"), ("quest", "quest", "To seek the Grail"), ("color", "color", "blue"))
 
 
 class Tally:

@@ -17,11 +17,13 @@ from starlette.staticfiles import StaticFiles
 from . import layout, logs, recovery
 from .apps import discover_apps
 from .config import STATIC_DIR, Config
-from .context import Context, MenuEntry
+from .context import Context
 from .engine import RunStore
 from .engine.cards import message_card
+from .engine.registry import add_workflow, check_names, check_routes
 from .engine.workflow import NotFound
 from .files import storage_problem, storage_status
+from .llm import services
 from .security import SecurityMiddleware
 from .workflows import discover
 
@@ -118,13 +120,17 @@ def create_app(cfg: Config | None = None) -> FastHTML:
     def healthz():
         return "ok"
 
-    for workflow_cls in discover():
-        workflow = workflow_cls(ctx)
-        ctx.workflows[workflow.name] = workflow
-        ctx.menu.append(MenuEntry(f"/{workflow.name}", workflow.title, "Workflows", workflow.order, workflow.description))
-        workflow.register(rt)
-    for module in discover_apps():
+    workflow_classes, app_modules = discover(), discover_apps()
+    check_names(workflow_classes, app_modules)
+    for workflow_cls in workflow_classes:
+        add_workflow(ctx, app, workflow_cls(ctx))
+    # Background steps push their progress over the chat panel's WebSocket, open in every window.
+    ctx.pushers.append(lambda *fts: services(ctx).hub.send(*fts))
+    ctx.startup.append(ctx.jobs.resume_all)
+    for module in app_modules:
+        before = set(map(id, app.routes))
         if router := module.register(ctx, rt):  # apps converted to FastHTML's APIRouter hand theirs back
             router.to_app(app)
+        check_routes(ctx.workflows, module, [r for r in app.routes if id(r) not in before])
     recovery.register(ctx, rt)
     return app

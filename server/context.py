@@ -8,6 +8,7 @@ from typing import Callable
 from loguru import logger
 
 from .config import Config
+from .engine.background import Jobs
 from .engine.pipeline import RunStore
 
 
@@ -31,6 +32,11 @@ class Context:
     side_panels: list[Callable[[], object]] = field(default_factory=list)
     background: set = field(default_factory=set)
     startup: list[Callable[[], object]] = field(default_factory=list)  # run (awaited if async) once serving starts
+    pushers: list[Callable[..., object]] = field(default_factory=list)  # async: send HTML to every open window
+    jobs: object = None  # the engine's background steps (engine.background.Jobs)
+
+    def __post_init__(self):
+        self.jobs = self.jobs or Jobs(self)
 
     def narrate(self, text: str) -> None:
         """Tell the chat panel what is happening; never blocks a card."""

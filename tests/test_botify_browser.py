@@ -47,7 +47,7 @@ def test_whole_workflow_from_connect_to_final_card(page, server, fake):
     # No token yet: the first card asks for one; a wrong one is refused with the form again.
     page.fill("#botify-token", "wrong-token")
     page.press("#botify-token", "Enter")
-    expect(page.locator("#linkgraph-step_01 .error")).to_contain_text("refused the token")
+    expect(page.locator("#linkgraph-analysis .error")).to_contain_text("refused the token")
     page.fill("#botify-token", TOKEN)
     page.press("#botify-token", "Enter")
     expect(page.locator("#linkgraph-pipeline-id")).to_have_value("https://app.botify.com/acme/shop/")
@@ -55,8 +55,8 @@ def test_whole_workflow_from_connect_to_final_card(page, server, fake):
     expect(page.locator("input[name=slug]")).to_have_count(2)
     page.check("input[name=slug][value='20240301']")
     page.get_by_role("button", name="Find the optimal depth").click()
-    expect(page.locator("#linkgraph-step_02 .summary")).to_contain_text("Depth 4")
-    expect(page.locator("#linkgraph-step_02 .summary")).to_contain_text("depth 3: 420")
+    expect(page.locator("#linkgraph-depth .summary")).to_contain_text("Depth 4")
+    expect(page.locator("#linkgraph-depth .summary")).to_contain_text("depth 3: 420")
 
     expect(page.locator("input[name=field_impressions]")).to_be_checked()
     page.uncheck("input[name=field_canonical]")
@@ -73,7 +73,8 @@ def test_whole_workflow_from_connect_to_final_card(page, server, fake):
     # Re-entering the project later shows the finished run, and the analysis as already downloaded.
     page.goto(f"{server.url}/linkgraph?pipeline_id=https://app.botify.com/acme/shop/")
     expect(page.locator("#linkgraph-finalize")).to_contain_text("is ready")
-    page.click("#linkgraph-step_01 .revert")
+    page.click("#linkgraph-analysis .revert >> nth=0")
+    page.get_by_role("button", name="Clear and go back").click()  # asked first: three later answers go
     expect(page.locator(".existing")).to_contain_text("links and meta")
     expect(page.locator("input[name=slug][value='20240301']")).to_be_disabled()
     assert sum(1 for j in fake.jobs.values() if j["project"] == ("acme", "shop")) == 2
@@ -93,7 +94,7 @@ def test_candidates_pick_org_then_project(page, server):
     page.get_by_role("button", name="Find the optimal depth").click()
     expect(page.locator("input[name=field_pagetype]")).to_be_visible()
     expect(page.locator("input[name=field_clicks]")).to_have_count(0)
-    expect(page.locator("#linkgraph-step_03")).to_contain_text("no Search Console data")
+    expect(page.locator("#linkgraph-fields")).to_contain_text("no Search Console data")
 
 
 def test_connect_screen_greets_and_forgets(page, server):
@@ -126,7 +127,7 @@ def test_cards_read_plainly_and_never_dead_end(page, server, fake, width, height
     page.set_viewport_size({"width": width, "height": height})
     # An unknown project: the card says so, and its way forward puts the cursor in the address field.
     open_project(page, server, "nope")
-    card = page.locator("#linkgraph-step_01")
+    card = page.locator("#linkgraph-analysis")
     expect(card).to_contain_text("Botify has no project acme/nope")
     expect(card.get_by_role("button", name="Find the optimal depth")).to_have_count(0)
     shoot(page, f"unknown-project-{width}x{height}")
@@ -146,8 +147,8 @@ def test_cards_read_plainly_and_never_dead_end(page, server, fake, width, height
         expect(page.locator("select[name=segment]")).to_have_value("template")
         shoot(page, f"fields-{width}x{height}")
         page.get_by_role("button", name="Start export").click()
-        expect(page.locator("#linkgraph-step_04 .jobs")).to_contain_text("preparing the file", timeout=20000)
-        expect(page.locator("#linkgraph-step_01 .summary").first).to_have_text("Analysis of 1 March 2024")
+        expect(page.locator("#linkgraph-files .jobs")).to_contain_text("preparing the file", timeout=20000)
+        expect(page.locator("#linkgraph-analysis .summary").first).to_have_text("Analysis of 1 March 2024")
         shoot(page, f"export-{width}x{height}")
     finally:
         fake.polls_to_done = 3

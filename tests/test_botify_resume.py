@@ -43,10 +43,10 @@ def test_kill_during_polling_then_restart_follows_the_same_jobs(app, fake, proje
     fake.polls_to_done = 10_000  # jobs stay PROCESSING until the test lets them finish
     d = Driver(app, project)
     d.export()
-    d.wait("step_04", until="preparing the file")
+    d.wait("files", until="preparing the file")
     app.kill()
     assert len(jobs_of(fake, project)) == 2
-    jobs = d.blob()["export"]
+    jobs = d.blob()["jobs"]
     fake.polls_to_done = 3
     polled = {r["path"] for r in fake.requests}
     app.start()
@@ -55,7 +55,7 @@ def test_kill_during_polling_then_restart_follows_the_same_jobs(app, fake, proje
     d = Driver(app, project)
     d.init()
     assert "View graph" in d.wait("finalize", until="View graph")
-    assert len(jobs_of(fake, project)) == 2 and d.blob()["export"]["links"]["job_url"] == jobs["links"]["job_url"]
+    assert len(jobs_of(fake, project)) == 2 and d.blob()["jobs"]["links"]["job_url"] == jobs["links"]["job_url"]
     assert {f"/v1/jobs/{u.rsplit('/', 1)[1]}" for u in (jobs["links"]["job_url"], jobs["meta"]["job_url"])} <= polled
 
 
@@ -66,7 +66,7 @@ def test_stop_during_download_leaves_no_partial_file_and_resumes(app, fake, proj
     downloads = len(fake.downloads)
     d = Driver(app, project)
     d.export(fields=("pagetype",))
-    d.wait("step_04", until="downloading", timeout=30)
+    d.wait("files", until="downloading", timeout=30)
     app.kill() if kill else app.stop()
     names = all_files(d)
     links = f"{project}_20240301_links.csv"
@@ -76,7 +76,7 @@ def test_stop_during_download_leaves_no_partial_file_and_resumes(app, fake, proj
     fake.chunk_delay = 0.0
     app.start()
     wait_for(lambda: len(final_files(d)) == 2, timeout=30, what="both files")
-    wait_for(lambda: "step_04" in (d.blob() or {}), what="the export step to be stored")
+    wait_for(lambda: "files" in (d.blob() or {}), what="the export step to be stored")
     assert not [n for n in all_files(d) if n.endswith(".part")]
     # The cut-off links download is made again from the same job; nothing else is fetched twice.
     assert len(jobs_of(fake, project)) == 2

@@ -38,7 +38,7 @@ class Driver:
         return self.http.get(f"/linkgraph/{step}", params={"pipeline_id": self.run_id}, headers=HX).text
 
     def analyses(self):
-        return self.http.get("/linkgraph/step_01/analyses", params={"pipeline_id": self.run_id}, headers=HX).text
+        return self.http.get("/linkgraph/analysis/analyses", params={"pipeline_id": self.run_id}, headers=HX).text
 
     def submit(self, step, **fields):
         return self.http.post(f"/linkgraph/{step}/submit", data={"pipeline_id": self.run_id, **fields}, headers=HX).text
@@ -55,12 +55,12 @@ class Driver:
     def pick(self, slug):
         self.init()
         self.analyses()
-        return self.submit("step_01", slug=slug)
+        return self.submit("analysis", slug=slug)
 
     def export(self, slug="20240301", fields=ALL_FIELDS):
         self.pick(slug)
-        self.wait("step_02")
-        return self.submit("step_03", fields_sent="1", **{f"field_{f}": f for f in fields})
+        self.wait("depth")
+        return self.submit("fields", fields_sent="1", **{f"field_{f}": f for f in fields})
 
     def blob(self):
         with sqlite3.connect(self.server.data_dir / "pipedeck.db") as db:
@@ -128,8 +128,8 @@ def test_three_pages_of_analyses_newest_first_with_failed_one_unpickable(app, fa
     assert order == sorted(order)
     failed = html[html.index('value="20240201"') - 80: html.index('value="20240201"') + 80]
     assert "disabled" in failed and "failed in Botify, so it cannot be exported" in html
-    assert "refused" not in d.submit("step_01", slug="20240101-2")
-    assert d.blob()["step_01"]["slug"] == "20240101-2"
+    assert "refused" not in d.submit("analysis", slug="20240101-2")
+    assert d.blob()["analysis"]["slug"] == "20240101-2"
 
 
 def test_failed_analysis_cannot_be_submitted(app, fake, project):
@@ -173,8 +173,8 @@ def test_full_export_with_exact_payloads_and_files(app, fake, project):
     assert len(links.read_text().splitlines()) == 421 and "420" in final and "64" in final
     assert f"/graph/acme/{project}/20240301" in final and f"/download/acme/{project}/{links.name}" in final
     blob = d.blob()
-    assert blob["step_02"]["depth"] == 4 and blob["step_02"]["counts"] == [40, 180, 420, 420]
-    assert blob["export"]["links"]["job_url"].startswith("/v1/jobs/") and blob["export"]["meta"]["job_url"]
+    assert blob["depth"]["depth"] == 4 and blob["depth"]["counts"] == [40, 180, 420, 420]
+    assert blob["jobs"]["links"]["job_url"].startswith("/v1/jobs/") and blob["jobs"]["meta"]["job_url"]
     served = d.http.get(f"/download/acme/{project}/{links.name}")
     assert served.status_code == 200 and served.content == links.read_bytes()
     assert "access-control-allow-origin" not in {k.lower() for k in served.headers}
@@ -185,12 +185,12 @@ def test_revert_fields_reuses_the_links_job_and_replaces_only_meta(app, fake, pr
     d.export(fields=("pagetype",))
     d.wait("finalize", until="View graph")
     before = fake.job_creations
-    d.http.post("/linkgraph/step_03/revert", data={"pipeline_id": d.run_id}, headers=HX)
-    d.submit("step_03", fields_sent="1", field_pagetype="pagetype")  # the same answer again: nothing new
+    d.http.post("/linkgraph/fields/revert", data={"pipeline_id": d.run_id, "confirm": "1"}, headers=HX)
+    d.submit("fields", fields_sent="1", field_pagetype="pagetype")  # the same answer again: nothing new
     d.wait("finalize", until="View graph")
     assert fake.job_creations == before
-    d.http.post("/linkgraph/step_03/revert", data={"pipeline_id": d.run_id}, headers=HX)
-    d.submit("step_03", fields_sent="1", field_sitemap="sitemap", field_clicks="clicks")
+    d.http.post("/linkgraph/fields/revert", data={"pipeline_id": d.run_id, "confirm": "1"}, headers=HX)
+    d.submit("fields", fields_sent="1", field_sitemap="sitemap", field_clicks="clicks")
     d.wait("finalize", until="View graph")
     assert fake.job_creations == before + 1
     meta = d.folder() / f"{project}_20240301_meta.csv"
@@ -201,11 +201,11 @@ def test_project_without_search_console_offers_no_metrics_and_sends_no_periods(a
     fake.projects[("acme", project)].search_console = False
     d = Driver(app, project)
     d.pick("20240301")
-    d.wait("step_02")
-    card = d.card("step_03")
+    d.wait("depth")
+    card = d.card("fields")
     assert "field_pagetype" in card and "field_impressions" not in card and "field_clicks" not in card
     before = len(fake.requests)
-    d.submit("step_03", fields_sent="1", field_pagetype="pagetype", field_impressions="impressions")
+    d.submit("fields", fields_sent="1", field_pagetype="pagetype", field_impressions="impressions")
     meta = [r["body"] for r in fake.requests[before:] if r["path"] == "/v1/jobs"][1]["payload"]["query"]
     assert "periods" not in meta and meta["collections"] == ["crawl.20240301"]
     assert meta["query"]["metrics"] == []
@@ -215,31 +215,31 @@ def test_depth_over_the_limit_picks_the_last_depth_within(app, fake, project):
     fake.projects[("acme", project)].depth_counts = [5000, 800_000, 3_000_000]
     d = Driver(app, project)
     d.pick("20240301")
-    text = d.wait("step_02")
-    assert "Depth 2" in text and "800,000" in text and d.blob()["step_02"]["depth"] == 2
+    text = d.wait("depth")
+    assert "Depth 2" in text and "800,000" in text and d.blob()["depth"]["depth"] == 2
 
 
 def test_job_that_ends_failed_shows_why_and_can_start_a_new_one(app, fake, project):
     fake.fail_kinds = {"meta"}
     d = Driver(app, project)
     d.export()
-    text = d.wait("step_04", until="could not make")
+    text = d.wait("files", until="could not make")
     assert "The export failed" in text and "Start a new page metadata export" in text
     fake.fail_kinds = set()
-    d.http.post("/linkgraph/step_04/restart", data={"pipeline_id": d.run_id, "kind": "meta"}, headers=HX)
+    d.http.post("/linkgraph/files/restart", data={"pipeline_id": d.run_id, "kind": "meta"}, headers=HX)
     d.wait("finalize", until="View graph")
     assert sum(1 for j in fake.jobs.values() if j["project"] == ("acme", project)) == 3
-    assert [r["why"] for r in d.blob()["export"]["meta"]["replaced"]] == ["failed"]
+    assert [r["why"] for r in d.blob()["jobs"]["meta"]["replaced"]] == ["failed"]
 
 
 def test_unauthorized_mid_workflow_says_connect_again(app, fake, project):
     d = Driver(app, project)
     d.pick("20240301")
-    d.wait("step_02")
+    d.wait("depth")
     fake.unauthorized_from = fake.calls + 1
-    text = d.submit("step_03", fields_sent="1", field_pagetype="pagetype")
+    text = d.submit("fields", fields_sent="1", field_pagetype="pagetype")
     assert "refused the token" in text and "code 1001" in text and 'href="/botify"' in text
-    assert "step_03" not in d.blob()
+    assert "fields" not in d.blob()
 
 
 def test_unauthorized_while_polling_stops_with_a_reconnect_link_then_resumes(app, fake, project):
@@ -248,11 +248,11 @@ def test_unauthorized_while_polling_stops_with_a_reconnect_link_then_resumes(app
         d = Driver(app, project)
         d.export(fields=("pagetype",))
         fake.unauthorized_from = fake.calls + 1
-        text = d.wait("step_04", until="Try again")
+        text = d.wait("files", until="Try again")
         assert "refused the token" in text and 'href="/botify"' in text
         fake.unauthorized_from = None
         creations = fake.job_creations
-        d.http.post("/linkgraph/step_04/retry", data={"pipeline_id": d.run_id}, headers=HX)
+        d.http.post("/linkgraph/files/retry", data={"pipeline_id": d.run_id}, headers=HX)
         d.wait("finalize", until="View graph")
         assert fake.job_creations == creations
     finally:
@@ -273,13 +273,13 @@ def test_truncated_download_leaves_no_file_and_offers_retry(app, fake, project):
     fake.truncate_downloads = 1
     d = Driver(app, project)
     d.export(fields=("pagetype",))
-    text = d.wait("step_04", until="Try again")
+    text = d.wait("files", until="Try again")
     assert "cut short" in text
     # The meta file may be saved already; the cut-short links file exists under no name, final or temporary.
     names = [p.name for p in d.folder().iterdir()] if d.folder().exists() else []
     assert f"{project}_20240301_links.csv" not in names and not any(n.endswith(".part") for n in names)
     creations = fake.job_creations
-    d.http.post("/linkgraph/step_04/retry", data={"pipeline_id": d.run_id}, headers=HX)
+    d.http.post("/linkgraph/files/retry", data={"pipeline_id": d.run_id}, headers=HX)
     d.wait("finalize", until="View graph")
     assert fake.job_creations == creations
     assert sorted(p.name for p in d.folder().iterdir()) == [f"{project}_20240301_links.csv",
@@ -293,18 +293,18 @@ def test_existing_files_make_an_analysis_unpickable_and_are_listed(app, fake, pr
     (d.folder() / f"{project}_20240301_meta.csv").write_text("id\na\n")
     (d.folder() / f"{project}_20240201_links.csv").write_text("source,target\na,b\n")
     d.init()
-    card = d.card("step_01")
+    card = d.card("analysis")
     assert "Already downloaded" in card and f"/graph/acme/{project}/20240301" in card
     html = d.analyses()
     complete = html[html.index('value="20240301"') - 60: html.index('value="20240301"') + 60]
     assert "disabled" in complete and "already downloaded: open it" in html and "links only downloaded" in html
     assert f"/download/acme/{project}/" not in html  # the links are in the list above, not repeated here
-    assert "already downloaded" in d.submit("step_01", slug="20240301")
+    assert "already downloaded" in d.submit("analysis", slug="20240301")
     # A links-only analysis exports just the metadata: the links file is not made again.
     before = fake.job_creations
-    d.submit("step_01", slug="20240201")
-    d.wait("step_02")
-    d.submit("step_03", fields_sent="1", field_pagetype="pagetype")
+    d.submit("analysis", slug="20240201")
+    d.wait("depth")
+    d.submit("fields", fields_sent="1", field_pagetype="pagetype")
     d.wait("finalize", until="View graph")
     assert fake.job_creations == before + 1
 
@@ -332,8 +332,8 @@ def test_token_never_appears_in_logs_or_database(app, fake, project):
     d.connect()
     fake.truncate_downloads = 1  # an error path too, whose message is logged and shown
     d.export(fields=("pagetype",))
-    d.wait("step_04", until="Try again")
-    d.http.post("/linkgraph/step_04/retry", data={"pipeline_id": d.run_id}, headers=HX)
+    d.wait("files", until="Try again")
+    d.http.post("/linkgraph/files/retry", data={"pipeline_id": d.run_id}, headers=HX)
     d.wait("finalize", until="View graph")
     token = TOKEN.encode()
     assert token not in (app.data_dir / "pipedeck.db").read_bytes()

@@ -19,21 +19,20 @@ from server.security import TOKEN_HEADER, cookie_name, csrf_token
 from tests.support import free_port
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-# Field names the app's forms use, so fuzzing reaches past "field missing" into each handler's real checks.
-FIELDS = ("pipeline_id", "name", "quest", "color", "text", "menu_name", "address", "code", "priority", "active",
-          "profile_id", "ids", "order", "id", "message", "model", "url", "org", "project", "analysis", "token",
-          "depth", "slug", "q", "value", "step_id", "field", "answer")
+# Field names the apps' forms use; the workflows' come from their steps (STEP_FIELDS below), so fuzzing reaches
+# past "field missing" into each handler's real checks.
+APP_FIELDS = ("pipeline_id", "text", "menu_name", "address", "code", "priority", "active", "profile_id", "ids",
+              "order", "id", "message", "model", "url", "org", "project", "token", "q", "value", "kind", "confirm")
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\.py\", line \d+")
 CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens: no fuzz request reaches a real Botify or Ollama
 
 nasty = st.sampled_from(["", " ", "..", "../../etc/passwd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/etc/passwd", "\x00",
                          "a\x00b", "<script>alert(1)</script>", "' OR 1=1 --", "{{7*7}}", "-1", "0", "1e309", "NaN",
-                         "9" * 40, "\u202e\u0000\ud7ff", "💥" * 100, "$.step_01", "[]", "{}", "null", "x" * 1500])
+                         "9" * 40, "\u202e\u0000\ud7ff", "💥" * 100, "$.name", "[]", "{}", "null", "x" * 1500])
 HUGE = "x" * 200_000  # form bodies only: a URL that long is refused by the HTTP client before it is sent
 value = st.one_of(st.text(max_size=60), nasty, st.just(HUGE), st.integers(-2**70, 2**70).map(str),
                   st.text(alphabet=string.printable, min_size=1000, max_size=5000))
-form = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=12)), value, max_size=6)
-segment = st.one_of(st.sampled_from(["1", "0", "-1", "step_01", "step_03", "finalize", "999999999999999999999"]),
+segment = st.one_of(st.sampled_from(["1", "0", "-1", "name", "color", "finalize", "999999999999999999999"]),
                     nasty.filter(bool), st.text(min_size=1, max_size=30))
 
 
@@ -43,10 +42,20 @@ def make_app(base: Path):
     return cfg, create_app(cfg)
 
 
+def kind_values(step) -> list[str]:
+    """Answers near each kind's edges: its own options, out-of-range numbers, a flag's neither."""
+    shown = getattr(step, "shown", {})
+    edges = [str(b + d) for b in (getattr(step, "min", None), getattr(step, "max", None)) if b is not None
+             for d in (-1, 0, 1)]
+    return [*shown, *(label for label in shown.values()), *edges, "x" * (step.max_length + 1), "1e309", "yes", ""]
+
+
 def enumerate_routes() -> list[tuple[str, tuple[str, ...]]]:
+    global STEPS
     with tempfile.TemporaryDirectory(prefix="pipedeck-fuzz-routes-") as tmp:
         _, app = make_app(Path(tmp))
         app.state.ctx.db.close()
+    STEPS = [(wf.name, step) for wf in app.state.ctx.workflows.values() for step in wf.steps]
     out = []
     for r in app.routes:
         if isinstance(r, (Mount, WebSocketRoute)) or not getattr(r, "methods", None):
@@ -55,8 +64,12 @@ def enumerate_routes() -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
+STEPS: list = []
 ROUTES = enumerate_routes()
 PATHS = sorted({p for p, _ in ROUTES})
+STEP_FIELDS = tuple(sorted({step.id for _, step in STEPS}))
+FIELDS = APP_FIELDS + STEP_FIELDS
+form = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=12)), value, max_size=6)
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +112,21 @@ def test_route_survives_random_input(client, path, methods, data):
     check(r, f"{method} {url}")
 
 
+@pytest.mark.parametrize("workflow,step", STEPS, ids=[f"{w}.{s.id}" for w, s in STEPS])
+@FUZZ
+@given(data=st.data())
+def test_each_step_survives_answers_made_for_its_kind(client, workflow, step, data):
+    run_id = data.draw(st.sampled_from(["fuzz-run", "", "x" * 600]))
+    client.post(f"/{workflow}/init", data={"pipeline_id": run_id}, headers={"HX-Request": "true"})
+    answer = data.draw(st.one_of(st.sampled_from(kind_values(step)), value))
+    answers = data.draw(st.lists(st.sampled_from(kind_values(step)), max_size=3))  # a checkbox group's repeats
+    body = {"pipeline_id": run_id, step.id: [answer, *answers]}
+    check(client.post(f"/{workflow}/{step.id}/submit", data=body, headers={"HX-Request": "true"}),
+          f"submit {workflow}.{step.id}={answer[:40]!r}")
+    check(client.post(f"/{workflow}/{step.id}/revert", data={"pipeline_id": run_id, "confirm": "1"},
+                      headers={"HX-Request": "true"}), f"revert {workflow}.{step.id}")
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_wrong_methods_are_refused_cleanly(client, path):
     allowed = {m for p, ms in ROUTES if p == path for m in ms}
@@ -124,7 +152,7 @@ def test_real_server_survives_the_nastiest_inputs(shared_server):
     try:
         for payload in ("x" * 300_000, "\x00", "../../etc/passwd", "💥" * 5000, ""):
             for url, fields in (("/hello/init", {"pipeline_id": payload}),
-                                ("/hello/step_01/submit", {"pipeline_id": payload, "name": payload}),
+                                ("/hello/name/submit", {"pipeline_id": payload, "name": payload}),
                                 ("/tasks", {"text": payload}), ("/profiles", {"name": payload, "menu_name": payload})):
                 check(c.post(url, data=fields, headers={"HX-Request": "true"}), f"POST {url}")
         check(c.request("PATCH", "/hello/init"), "PATCH /hello/init")

@@ -17,7 +17,7 @@ def start_run(page, server, run_id):
 def answer(page, field, value):
     if field == "color":
         page.select_option(f"select[name={field}]", value)
-        page.click("#hello-step_03 button[type=submit]")
+        page.click("#hello-color button[type=submit]")
     else:
         page.fill(f"input[name={field}]", value)
         page.press(f"input[name={field}]", "Enter")
@@ -39,7 +39,7 @@ def row(server, run_id):
 def test_blue_crosses_the_bridge(page, server):
     walk_hello(page, server, "lancelot")
     expect(page.locator(".verdict")).to_contain_text("You may cross")
-    assert row(server, "lancelot")["step_03"] == {"color": "blue"}
+    assert row(server, "lancelot")["color"] == "blue"
 
 
 def test_other_colours_are_cast_into_the_gorge(page, server):
@@ -58,14 +58,19 @@ def test_resume_after_restart_shows_verdict(page, server):
     expect(page.locator("input[name=name]")).to_have_count(0)
 
 
-def test_revert_step_two_clears_later_steps(page, server):
+def test_revert_asks_then_clears_later_steps_and_their_answers_come_back(page, server):
     walk_hello(page, server, "bedevere")
     expect(page.locator(".verdict")).to_be_visible()
-    page.click("#hello-step_02 >> .revert >> nth=0")
-    expect(page.locator("input[name=quest]")).to_be_visible()
+    page.click("#hello-quest >> .revert >> nth=0")
+    expect(page.locator("#hello-quest .question").first).to_contain_text("This clears 1 later answer.")
+    assert row(server, "bedevere")["color"] == "blue"  # asking changes nothing
+    page.get_by_role("button", name="Clear and go back").click()
+    expect(page.locator("input[name=quest]")).to_have_value("To seek the Holy Grail")  # the answer is back
     expect(page.locator(".verdict")).to_have_count(0)
     data = row(server, "bedevere")
-    assert "step_01" in data and "step_02" not in data and "step_03" not in data
+    assert "name" in data and "quest" not in data and "color" not in data
+    page.press("input[name=quest]", "Enter")
+    expect(page.locator("select[name=color]")).to_have_value("blue")  # a later answer, pre-filled again
 
 
 def test_finalize_then_unfinalize_keeps_answers(page, server):
@@ -77,7 +82,7 @@ def test_finalize_then_unfinalize_keeps_answers(page, server):
     page.get_by_role("button", name="Unfinalize").click()
     expect(page.locator(".revert")).to_have_count(3)
     data = row(server, "arthur")
-    assert "finalize" not in data and data["step_03"] == {"color": "blue"}
+    assert "finalize" not in data and data["color"] == "blue"
 
 
 def test_a_loading_card_focuses_its_field_but_never_steals_the_chat_box(page, server):
@@ -88,6 +93,6 @@ def test_a_loading_card_focuses_its_field_but_never_steals_the_chat_box(page, se
     expect(page.locator("input[name=quest]")).to_be_focused()
     # Typing in the chat box while the chain loads a card: the keys stay in the chat box.
     page.focus("#chat-form textarea")
-    page.evaluate("htmx.ajax('GET', '/hello/step_02?pipeline_id=focus', {target: '#hello-step_02', swap: 'outerHTML'})")
-    page.wait_for_function("() => document.querySelector('#hello-step_02 input[name=quest]') && !document.querySelector('.htmx-request, .htmx-settling, .htmx-added')")
+    page.evaluate("htmx.ajax('GET', '/hello/quest?pipeline_id=focus', {target: '#hello-quest', swap: 'outerHTML'})")
+    page.wait_for_function("() => document.querySelector('#hello-quest input[name=quest]') && !document.querySelector('.htmx-request, .htmx-settling, .htmx-added')")
     expect(page.locator("#chat-form textarea")).to_be_focused()

@@ -38,9 +38,9 @@ def answer_first_four(page, run_id: str):
 def test_poem_streams_into_its_card_then_finalize_unfinalize_and_new_poem(browser, app, fake):
     with open_tab(browser, app, "/poem") as page:
         answer_first_four(page, "ada-poem")
-        writing = page.locator(".poem-writing .poem-text")
+        writing = page.locator("#poem-poem .card-working .poem-text")
         expect(writing).to_contain_text("Write a short poem")  # part of it, while it is still being written
-        poem = page.locator("#poem-step_05 .card-locked .poem-text")
+        poem = page.locator("#poem-poem .card-locked .poem-text")
         expect(poem).to_contain_text("tok11")
         expect(poem).to_contain_text("violet")
         expect(page.locator(".card-final")).to_contain_text("A wistful poem for Ada, in violet, at dusk.")
@@ -54,9 +54,9 @@ def test_poem_streams_into_its_card_then_finalize_unfinalize_and_new_poem(browse
 
         fake.configure(reply="A second poem, brand new.", tokens=0)
         page.get_by_role("button", name="New poem").click()
-        expect(page.locator("#poem-step_05 .card-locked .poem-text")).to_have_text("A second poem, brand new.")
+        expect(page.locator("#poem-poem .card-locked .poem-text")).to_have_text("A second poem, brand new.")
         page.reload()
-        expect(page.locator("#poem-step_05 .card-locked .poem-text")).to_have_text("A second poem, brand new.")
+        expect(page.locator("#poem-poem .card-locked .poem-text")).to_have_text("A second poem, brand new.")
         fake.configure(reply=None, tokens=12)
         # Narration told the chat what happened at each step, in order.
         # Narration lags behind the cards (each is explained in turn); the last one says the poem is written.
@@ -76,12 +76,47 @@ def test_poem_without_an_llm_says_it_needs_one_and_retry_writes_it(browser, app,
     fake.configure(models=[])  # Ollama runs but has no model
     with open_tab(browser, app, "/poem") as page:
         answer_first_four(page, "no-llm")
-        card = page.locator(".poem-waiting")
+        card = page.locator("#poem-poem .card-error")
         expect(card).to_contain_text("This step needs the local LLM")
         fake.configure(models=["qwen2.5:0.5b"])
         page.wait_for_timeout(2100)  # the app caches Ollama's state for 2 s
         page.get_by_role("button", name="Try again").click()
-        expect(page.locator("#poem-step_05 .card-locked .poem-text")).to_contain_text("tok11")
+        expect(page.locator("#poem-poem .card-locked .poem-text")).to_contain_text("tok11")
+
+
+def test_reverting_while_the_poem_is_written_discards_it_and_the_answers_come_back(browser, app, fake):
+    fake.configure(tokens=25, delay=0.1)  # the first poem takes 2.5 s: time to go back meanwhile
+    try:
+        with open_tab(browser, app, "/poem") as page:
+            answer_first_four(page, "race")
+            expect(page.locator("#poem-poem .card-working .poem-text")).to_contain_text("violet")
+            # Pushed over the open WebSocket: the card's fallback poll is off while the socket is up.
+            assert page.evaluate("document.body.dataset.push") == "up"
+            page.locator("#poem-color .revert").first.click()
+            expect(page.locator("#poem-color .question").first).to_contain_text("This clears 2 later answers.")
+            page.get_by_role("button", name="Clear and go back").click()
+            expect(page.locator("select[name=color]")).to_have_value("violet")  # the old answer, back in its field
+            page.wait_for_timeout(3500)  # the violet poem is finished by now, and must not have been kept
+            assert "poem" not in run_data(app, "race")
+            fake.configure(tokens=3, delay=0.05)
+            page.select_option("select[name=color]", "blue")
+            page.locator("#poem-color form button[type=submit]").click()
+            for field, old in (("time", "dusk"), ("feeling", "wistful")):  # pre-filled: one click each
+                expect(page.locator(f"select[name={field}]")).to_have_value(old)
+                page.locator(f"#poem-{field} form button[type=submit]").click()
+            poem = page.locator("#poem-poem .card-locked .poem-text")
+            expect(poem).to_contain_text("blue")
+            expect(poem).not_to_contain_text("violet")
+        data = run_data(app, "race")
+        assert "blue" in data["poem"] and data["color"] == "blue"
+    finally:
+        fake.configure(tokens=12, delay=0.05)
+
+
+def run_data(app, run_id: str) -> dict:
+    import json
+    with sqlite3.connect(app.data_dir / "pipedeck.db") as db:
+        return json.loads(db.execute("SELECT data FROM pipeline WHERE workflow='poem' AND id=?", [run_id]).fetchone()[0])
 
 
 def test_settings_pull_shows_progress_can_cancel_and_the_picked_model_is_remembered(browser, app, fake):

@@ -49,7 +49,7 @@ def test_ready_url_carries_the_secret_and_sets_a_strict_httponly_cookie(shared_s
 
 
 def test_without_the_secret_every_page_is_refused_plainly(anon):
-    for path in ("/", "/hello", "/tasks", "/hello/step_01?pipeline_id=x"):
+    for path in ("/", "/hello", "/tasks", "/hello/name?pipeline_id=x"):
         r = anon.get(path)
         assert r.status_code == 403, path
         assert r.headers["content-type"].startswith("text/plain") and "secret" in r.text and "<" not in r.text

@@ -5,6 +5,7 @@ from fasthtml.common import H1, Article, Button, Div, Footer, Header, P, Redirec
 from starlette.requests import Request
 
 from ..botify.client import BotifyClient, BotifyError
+from ..botify.jobs import ANALYSIS, DEPTH, EXPORT, FIELDS
 from ..botify.token import forget_token, load_token, save_token
 from ..botify.ui import connect_form
 from ..context import MenuEntry
@@ -14,7 +15,7 @@ from ..layout import page, toast
 ORDER = 40
 MAX_TOKEN = 512
 WORKFLOW = "linkgraph"
-WORKFLOW_STEPS = ("step_01", "step_02", "step_03", "step_04")  # cards that may ask for the token
+WORKFLOW_STEPS = (ANALYSIS, DEPTH, FIELDS, EXPORT)  # cards that may ask for the token
 
 
 async def verify(base_url: str, token: str) -> str:
@@ -57,7 +58,7 @@ def register(ctx, rt):
         return page(ctx, "Connect to Botify", H1("Connect to Botify"), status(), current="/botify")
 
     @rt("/botify/connect", methods=["post"])
-    async def connect(req: Request, token: str = "", pipeline_id: str = "", step: str = "step_01"):
+    async def connect(req: Request, token: str = "", pipeline_id: str = "", step: str = ANALYSIS):
         htmx = bool(req.headers.get("HX-Request"))
         in_workflow = htmx and step in WORKFLOW_STEPS and pipeline_id and ctx.runs.get(WORKFLOW, pipeline_id)
         try:
@@ -74,7 +75,7 @@ def register(ctx, rt):
         ctx.narrate(f"Connected to Botify as {username}.")
         stored = toast(f"Botify token stored (connected as {username}).")
         if in_workflow:
-            return next_card(WORKFLOW, step, pipeline_id), stored
+            return next_card(WORKFLOW, step, ctx.workflows[WORKFLOW].url(step, pipeline_id)), stored
         return (status(), stored) if htmx else Redirect("/botify")
 
     @rt("/botify/forget", methods=["post"])

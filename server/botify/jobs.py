@@ -4,29 +4,22 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from dataclasses import dataclass, field
+from contextlib import asynccontextmanager
 
 from loguru import logger
 
+from ..engine import Invalid, Stopped
 from ..files import remove_stale_parts, storage_problem
 from .client import BotifyClient, BotifyError, LinkExpired
 from .export import (DEFAULT_SEGMENT, KIND_NAMES, KINDS, catalog, columns, depth_query, file_name, links_payload, meta_payload,
-                     optimal_depth, project_dir, readable_date, sc_period, search_done)
+                     optimal_depth, project_dir, sc_period, search_done)
 from .normalise import download_export
 from .projects import clean_project_url
 from .token import load_token
+from .ui import depth_counts, job_lines
 
-ANALYSIS, DEPTH, FIELDS, EXPORT = "step_01", "step_02", "step_03", "step_04"
-JOBS = "export"  # the run's record of export jobs: {"key", "links": {...}, "meta": {...}}
-
-
-@dataclass
-class Live:
-    """What the cards show while work runs; lost on restart, rebuilt from the run as work resumes."""
-    counts: list[int] = field(default_factory=list)
-    error: str = ""
-    auth: bool = False
-    jobs: dict = field(default_factory=dict)  # kind -> {"status", "polls", "since", "received", "total"}
+ANALYSIS, DEPTH, FIELDS, EXPORT = "analysis", "depth", "fields", "files"  # the steps: each is its field's name
+JOBS = "jobs"  # the run's record of export jobs: {"links": {...}, "meta": {...}}, each stored as it changes
 
 
 def export_keys(slug: str, depth: int, fields: list[str], segment: str = DEFAULT_SEGMENT) -> dict[str, str]:
@@ -51,14 +44,11 @@ def job_name(kind: str, slug: str) -> str:
 
 
 class LinkGraphJobs:
+    """The Botify side of the link-graph workflow's background steps; the engine runs, resumes and stores them."""
+
     def __init__(self, ctx, workflow: str):
         self.ctx, self.workflow = ctx, workflow
-        self.live: dict[str, Live] = {}
-        self.tasks: dict[tuple[str, str], asyncio.Task] = {}
         self.locks: dict[str, asyncio.Lock] = {}
-
-    def state(self, run_id: str) -> Live:
-        return self.live.setdefault(run_id, Live())
 
     def client(self) -> BotifyClient:
         saved = load_token(self.ctx.cfg.data_dir)
@@ -66,65 +56,36 @@ class LinkGraphJobs:
             raise BotifyError("Connect to Botify first: no token is stored.", 401)
         return BotifyClient(self.ctx.cfg.botify_api_url, saved["token"])
 
-    def running(self, what: str, run_id: str) -> bool:
-        task = self.tasks.get((what, run_id))
-        return bool(task and not task.done())
-
-    def ensure(self, what: str, run_id: str) -> None:
-        """Start the depth search or the export poller for a run unless it runs already or stopped on an error."""
-        if self.running(what, run_id) or self.state(run_id).error:
-            return
-        work = self.search_depth if what == "depth" else self.follow_export
-        if what == "depth":
-            self.state(run_id).counts = []
+    @asynccontextmanager
+    async def talking(self, what: str):
+        """Botify's and the disk's errors as messages for the card (Invalid: the card offers Try again)."""
         try:
-            self.tasks[(what, run_id)] = self.ctx.spawn(self._guard(run_id, work(run_id)))
-        except RuntimeError:  # no event loop in this thread: the card's next poll starts it
-            pass
-
-    def retry(self, run_id: str) -> None:
-        self.state(run_id).error = ""
-        self.state(run_id).auth = False
-
-    async def _guard(self, run_id: str, work):
-        try:
-            await work
+            yield
         except BotifyError as e:
-            self.state(run_id).error, self.state(run_id).auth = str(e), e.auth
             self.ctx.narrate(f"The link-graph work stopped: {e}")
-        except asyncio.CancelledError:
-            raise
+            raise Invalid(str(e)) from None
         except OSError as e:
             if not (problem := storage_problem(e)):
-                logger.exception("link-graph background work failed for {}", run_id)
+                logger.exception("link-graph {} failed", what)
                 problem = "Something went wrong while saving the export; see the log. Try again."
-            self.state(run_id).error = problem
             self.ctx.narrate(f"The link-graph export stopped: {problem}")
-        except Exception:
-            logger.exception("link-graph background work failed for {}", run_id)
-            self.state(run_id).error = "Something went wrong while talking to Botify; see the log. Try again."
+            raise Invalid(problem) from None
 
     def run(self, run_id: str):
         return self.ctx.runs.get(self.workflow, run_id)
 
-    async def search_depth(self, run_id: str) -> None:
-        run = self.run(run_id)
-        org, project, _ = clean_project_url(run_id)
-        slug = run.get(ANALYSIS)["slug"]
-        live = self.state(run_id)
-        live.counts = []
-        async with self.client() as api:
+    async def search_depth(self, run, progress) -> dict:
+        """The depth step's value: link counts depth by depth (shown as they come), the optimal depth, the catalog."""
+        org, project, _ = clean_project_url(run.id)
+        slug, counts = run[ANALYSIS]["slug"], []
+        async with self.talking("depth search"), self.client() as api:
             found = await self.read_catalog(api, org, project, slug)
             while True:
-                live.counts.append(int(await api.aggregate(org, project, depth_query(slug, len(live.counts) + 1))))
-                if search_done(live.counts):
+                counts.append(int(await api.aggregate(org, project, depth_query(slug, len(counts) + 1))))
+                progress(depth_counts(counts))
+                if search_done(counts):
                     break
-        depth = optimal_depth(live.counts)
-        if self.run(run_id).get(ANALYSIS).get("slug") != slug:
-            return  # the user picked another analysis meanwhile; its own search stores its answer
-        if self.ctx.runs.set_step(self.workflow, run_id, DEPTH, {"depth": depth, "counts": live.counts, **found}):
-            self.ctx.narrate(f"Optimal depth for the analysis of {readable_date(slug)}: {depth} "
-                             f"({live.counts[depth - 1]:,} links).")
+        return {"depth": optimal_depth(counts), "counts": counts, **found}
 
     async def read_catalog(self, api, org: str, project: str, slug: str) -> dict:
         """The fields and segments the analysis's collections have, and the Search Console period (from its dates)."""
@@ -194,32 +155,28 @@ class LinkGraphJobs:
                 url = await self.create_once(api, run_id, kind, entry.get("key"), body, None, history)
             self.ctx.runs.set_step(self.workflow, run_id, f"{JOBS}.{kind}",
                                    {"key": entry.get("key"), "job_url": url, "replaced": history}, overwrite=True)
-            self.state(run_id).jobs.pop(kind, None)
-            self.retry(run_id)
 
-    async def follow_export(self, run_id: str) -> None:
-        """Poll both jobs until each is done, downloading each file as soon as its job is."""
-        interval = self.ctx.cfg.poll_interval
-        live = self.state(run_id)
-        async with self.client() as api:
-            await self.settle_pending(api, run_id)
-            while True:
-                run = self.run(run_id)
-                record = run.data.get(JOBS) or {}
-                waiting = [k for k in KINDS if self.unfinished(run, k)]
-                if not waiting:
-                    break
-                for kind in waiting:
-                    await self.poll_one(api, run, kind, record[kind], live.jobs.setdefault(kind, {"polls": 0}))
-                if any(live.jobs[k].get("status") not in ("SAVED", "FAILED", "LOST") for k in waiting):
-                    await asyncio.sleep(interval)
-        run = self.run(run_id)
-        record = run.data.get(JOBS) or {}
+    async def follow_export(self, run, progress) -> dict:
+        """The files step's value: poll both jobs until each is done, downloading each file as soon as its job is."""
+        interval, live = self.ctx.cfg.poll_interval, {}  # kind -> {"status", "polls", "since", "received", "total"}
+        show = lambda run: progress(job_lines(run.get(JOBS) or {}, live))  # noqa: E731 (one line, used thrice)
+        try:
+            async with self.talking("export"), self.client() as api:
+                await self.settle_pending(api, run.id)
+                while waiting := [k for k in KINDS if self.unfinished(self.run(run.id), k)]:
+                    run = self.run(run.id)
+                    show(run)
+                    for kind in waiting:
+                        await self.poll_one(api, run, kind, run[JOBS][kind], live.setdefault(kind, {"polls": 0}),
+                                            lambda: show(self.run(run.id)))
+                    if any(live[k].get("status") not in ("SAVED", "FAILED", "LOST") for k in waiting):
+                        await asyncio.sleep(interval)
+        finally:
+            show(self.run(run.id))  # the jobs as they stand, also when the work stopped
+        record = self.run(run.id).get(JOBS) or {}
         if all((record.get(k) or {}).get("file") for k in KINDS):
-            files = {k: record[k]["file"] for k in KINDS}
-            if self.ctx.runs.set_step(self.workflow, run_id, EXPORT, files):
-                self.ctx.narrate(f"Link graph ready: {files['links']['rows']:,} links, "
-                                 f"{files['meta']['rows']:,} pages of metadata.")
+            return {k: record[k]["file"] for k in KINDS}
+        raise Stopped("")  # a job failed or vanished: the card offers a new export of it
 
     async def settle_pending(self, api, run_id: str) -> None:
         """A job whose creation was cut short (error, restart) is found by its name, or created then, exactly once."""
@@ -259,7 +216,7 @@ class LinkGraphJobs:
         self.store_entry(run.id, kind, {**entry, "failed": message, "why": why}, entry["job_url"])
         self.ctx.narrate(message)
 
-    async def poll_one(self, api, run, kind: str, entry: dict, live: dict) -> None:
+    async def poll_one(self, api, run, kind: str, entry: dict, live: dict, refresh=lambda: None) -> None:
         try:
             answer = await api.job(entry["job_url"])
         except BotifyError as e:
@@ -281,7 +238,7 @@ class LinkGraphJobs:
             if not url:
                 raise BotifyError(f"Botify finished the {said(kind)} export but gave no download address.")
             try:
-                await self.download(api, run, kind, entry, live, url)
+                await self.download(api, run, kind, entry, live, url, refresh)
             except LinkExpired as e:
                 self.lose(run, kind, entry, live, "expired", f"The {said(kind)} export's download link has expired. "
                           "Start a new export to get a fresh file.")
@@ -290,12 +247,13 @@ class LinkGraphJobs:
                 live.update(status="STOPPED", received=0, total=None)  # never left showing a download at 100 %
                 raise
 
-    async def download(self, api, run, kind: str, entry: dict, live: dict, url: str) -> None:
+    async def download(self, api, run, kind: str, entry: dict, live: dict, url: str, refresh) -> None:
         final = self.final_path(run, kind)
         live.update(status="DOWNLOADING", received=0, total=None)
 
         def progress(received, total):
             live["received"], live["total"] = received, total
+            refresh()
 
         written = await download_export(api.stream(url), final, columns(kind, run.get(FIELDS).get("fields", [])),
                                         progress)
@@ -304,17 +262,10 @@ class LinkGraphJobs:
         self.store_entry(run.id, kind, {**entry, "file": info}, entry["job_url"])
         self.ctx.narrate(f"Saved {final.name}: {written.rows:,} rows.")
 
-    async def resume_all(self) -> None:
-        """At start-up: clear half-written files, then follow every run whose export is unfinished."""
+    def clean_parts(self) -> None:
+        """At start-up: half-written files of an interrupted download go; the engine resumes the export itself."""
         if (self.ctx.cfg.downloads_dir / "link-graph").is_dir():
             remove_stale_parts(self.ctx.cfg.downloads_dir / "link-graph")
-        if not load_token(self.ctx.cfg.data_dir):
-            return
-        rows = self.ctx.db.query(
-            "SELECT id FROM pipeline WHERE workflow = ? AND json_extract(data, '$.export') IS NOT NULL "
-            "AND json_extract(data, '$.step_04') IS NULL", [self.workflow])
-        for row in rows:
-            self.ensure("export", row["id"])
 
 
 def said(kind: str) -> str:

@@ -9,7 +9,7 @@ from fasthtml.common import (A, Button, Div, Form, Input, Label, Li, P, Progress
                              Td, Th, Thead, Tr, Ul)
 
 from ..files import human_size
-from .export import KIND_NAMES, analysis_label, local_label
+from .export import KIND_NAMES, KINDS, analysis_label, local_label
 
 TOKEN_HELP = ("Your API token is in your Botify profile settings, https://app.botify.com/account, under "
               "“API Auth Token”. No such section there means the API is not enabled for your account yet.")
@@ -101,3 +101,12 @@ def job_line(kind: str, entry: dict, live: dict):
     words, step = STATES.get(status, (status.lower(), 2))
     # No aria-busy here: Pico keeps busy elements on one line, which would push the text out of the card.
     return Li(Div(name, f": step {step} of 3, {words}{waited(live.get('since'))}"), Progress(), cls="job waiting")
+
+
+def job_lines(record: dict, live: dict):
+    """Both export jobs' states, as the files card shows them while it works."""
+    return Ul(*[job_line(kind, record.get(kind) or {}, live.get(kind, {})) for kind in KINDS], cls="jobs")
+
+
+def depth_counts(counts: list[int]):
+    return Ul(*[Li(f"Depth {d}: {n:,} links") for d, n in enumerate(counts, start=1)], cls="depth-counts")

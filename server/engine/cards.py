@@ -1,28 +1,28 @@
-"""The card components every workflow shares: form, locked summary, revert, chain link, errors."""
+"""The card components every workflow shares: form, locked summary, revert, chain link, errors, the runs table."""
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
+from html import escape
 
-from fasthtml.common import Article, Button, Div, Footer, Form, Header, Input, Label, Option, P, Select, Small
+from fasthtml.common import (A, Article, Button, Div, Footer, Header, Label, P, Safe, Small, Span, Table, Tbody, Td,
+                             Th, Thead, Tr, to_xml)
+
+from .steps import field_id
 
 
 def card_id(workflow: str, step_id: str) -> str:
     return f"{workflow}-{step_id}"
 
 
-def step_url(workflow: str, step_id: str, run_id: str) -> str:
-    return f"/{workflow}/{step_id}?" + urlencode({"pipeline_id": run_id})
+def run_vals(run_id: str, **more) -> str:
+    return json.dumps({"pipeline_id": run_id, **more})
 
 
-def run_vals(run_id: str) -> str:
-    return json.dumps({"pipeline_id": run_id})
-
-
-def next_card(workflow: str, step_id: str, run_id: str):
+def next_card(workflow: str, step_id: str, url: str):
     """An empty card that loads itself: the chain reaction that walks a run down to its first unfinished step."""
-    return Div(id=card_id(workflow, step_id), hx_get=step_url(workflow, step_id, run_id),
-               hx_trigger="load", hx_swap="outerHTML", cls="card-loading", aria_busy="true")
+    # Written as escaped markup, not an FT: it is in every card response, and building FTs was most of their time.
+    return Safe(f'<div id="{escape(card_id(workflow, step_id))}" hx-get="{escape(url)}" hx-trigger="load" '
+                'hx-swap="outerHTML" class="card-loading" aria-busy="true"></div>')
 
 
 def wrap(workflow: str, step_id: str, card, after=None):
@@ -34,40 +34,51 @@ def error_note(message: str | None):
     return Small(message, cls="error", role="alert") if message else None
 
 
-def field_input(step, value: str = "", invalid: bool = False):
-    common = dict(name=step.field, id=f"field-{step.field}", required=True, data_autofocus=True)
-    if invalid:
-        common["aria_invalid"] = "true"
-    if step.options:
-        opts = [Option("Choose…", value="", disabled=True, selected=not value)]
-        opts += [Option(o.capitalize(), value=o, selected=o == value) for o in step.options]
-        return Select(*opts, **common)
-    return Input(type="text", value=value, placeholder=step.example, maxlength=step.max_length, **common)
+def step_header(step):
+    """The card's title; for a single field it is the field's label, for a group it names the fieldset."""
+    if getattr(step, "grouped", False):
+        return Header(Span(step.label, id=f"label-{step.id}"))
+    return Header(Label(step.label, fr=field_id(step.id)))
 
 
-def form_card(workflow: str, step, run_id: str, *body, error: str | None = None, submit_label: str = "Next ▸", **form_kw):
-    """A step's question; `body` replaces the default single field."""
-    fields = body or (field_input(step, invalid=bool(error)),)
-    return Article(
-        Header(Label(step.label, fr=f"field-{step.field}") if not body else step.label),
-        Form(*fields, error_note(error), Input(type="hidden", name="pipeline_id", value=run_id),
-             Button(submit_label, type="submit"),
-             hx_post=f"/{workflow}/{step.id}/submit", hx_target=f"#{card_id(workflow, step.id)}",
-             hx_swap="outerHTML", action=f"/{workflow}/{step.id}/submit", method="post", **form_kw),
-        cls="card card-form")
+def revert_button(url: str, run_id: str):
+    """Clears this step, its answer back in the field; the server asks first if later steps hold answers."""
+    return Safe(f'<button hx-post="{escape(url)}" hx-vals="{escape(run_vals(run_id))}" hx-target="closest footer" '
+                'hx-swap="outerHTML" class="outline secondary revert" title="Change this answer">↶ Revert</button>')
 
 
-def revert_button(workflow: str, step_id: str, run_id: str):
-    return Button("↶ Revert", cls="outline secondary revert", title="Clear this step and every later one",
-                  hx_post=f"/{workflow}/{step_id}/revert", hx_vals=run_vals(run_id),
-                  hx_target=f"#{card_id(workflow, step_id)}", hx_swap="outerHTML")
+def revert_question(url: str, card_url: str, target: str, run_id: str, later: int):
+    """The locked card's footer, asking before a revert clears `later` answers (they come back pre-filled)."""
+    return Footer(Div(
+        P(f"This clears {later} later answer{'s' if later != 1 else ''}. Their answers come back pre-filled as you "
+          "go through them again.", cls="question", role="alert"),
+        Button("Clear and go back", cls="secondary confirm-revert", hx_post=url,
+               hx_vals=run_vals(run_id, confirm="1"), hx_target=target, hx_swap="outerHTML"), " ",
+        Button("Keep them", cls="outline secondary", hx_get=card_url, hx_target=target, hx_swap="outerHTML")))
 
 
-def locked_card(workflow: str, step, run_id: str, summary, revertible: bool = True):
-    return Article(Header(step.label), Div(summary, cls="summary"),
-                   Footer(revert_button(workflow, step.id, run_id)) if revertible else None,
-                   cls="card card-locked")
+def locked_card(step, summary, revert=None):
+    # Escaped markup like next_card: a resumed run shows every finished card in one response.
+    footer = f"<footer>{revert}</footer>" if revert else ""
+    return Safe(f'<article class="card card-locked"><header>{escape(step.label)}</header>'
+                f'<div class="summary">{to_xml(summary, indent=False)}</div>{footer}</article>')
 
 
 def message_card(title: str, *body, cls: str = ""):
     return Article(Header(title), *[P(b) if isinstance(b, str) else b for b in body], cls=f"card {cls}".strip())
+
+
+def runs_table(workflow: str, runs, step_ids: list[str], open_url, delete_url: str):
+    """Every run of a workflow, the last changed first: one click resumes, delete asks first."""
+    if not runs:
+        return Div(P("No runs yet: type an id above to start one.", cls="muted"), id=f"{workflow}-runs")
+    rows = [Tr(Td(A(r.id, href=open_url(r.id), cls="open-run")), Td(r.progress(step_ids), cls="progress"),
+               Td(Span(r.get("updated", "").replace("T", " ")[:16], title=r.get("updated", "")), cls="changed"),
+               Td("Finalized" if r.finalized else "", cls="state"),
+               Td(Button("Delete", cls="outline secondary small delete-run", hx_post=delete_url,
+                         hx_vals=run_vals(r.id), hx_target=f"#{workflow}-runs", hx_swap="outerHTML",
+                         hx_confirm=f"Delete the run “{r.id[:80]}”? Its answers are gone for good; "
+                                    "files it made stay.", aria_label=f"Delete {r.id[:80]}")))
+            for r in runs]
+    return Div(Table(Thead(Tr(Th("Run"), Th("Progress"), Th("Last change"), Th(""), Th(""))), Tbody(*rows)),
+               id=f"{workflow}-runs", cls="runs")

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 FINALIZE = "finalize"
+REFILL = "refill"  # answers cleared by a revert, offered again as pre-filled values
+ANY = object()  # in `present`: the step must hold some value, whichever
 
 
 def now() -> str:
@@ -18,11 +20,18 @@ class Run:
     id: str
     data: dict = field(default_factory=dict)
 
+    def __getitem__(self, step_id: str):
+        return self.data[step_id]
+
     def done(self, step_id: str) -> bool:
         return step_id in self.data
 
-    def get(self, step_id: str) -> dict:
-        return self.data.get(step_id) or {}
+    def get(self, step_id: str, default=None):
+        return self.data.get(step_id, default)
+
+    def refill(self, step_id: str, default=None):
+        """The answer a revert took away from this step, to offer again."""
+        return (self.data.get(REFILL) or {}).get(step_id, default)
 
     @property
     def finalized(self) -> bool:
@@ -31,53 +40,85 @@ class Run:
     def first_unfinished(self, step_ids: list[str]) -> str | None:
         return next((s for s in step_ids if s not in self.data), None)
 
+    def progress(self, step_ids: list[str]) -> str:
+        return f"{sum(s in self.data for s in step_ids)} of {len(step_ids)}"
+
+
+def _path(key: str) -> str:
+    return "$." + ".".join(f'"{part}"' for part in key.split("."))
+
 
 class RunStore:
-    """Every read and write of run state. Writes are single SQL statements, so two tabs never lose a step."""
+    """Every read and write of run state. Every write is `change`: one SQL statement with its own conditions."""
 
     def __init__(self, db):
         self.db = db
 
     def get(self, workflow: str, run_id: str) -> Run | None:
-        rows = list(self.db.query("SELECT data FROM pipeline WHERE workflow=? AND id=?", [workflow, run_id]))
-        return Run(workflow, run_id, json.loads(rows[0]["data"])) if rows else None
+        # The connection directly: fastlite's query wrapper cost more than the read itself on every card.
+        sql = "SELECT data FROM pipeline WHERE workflow=? AND id=?"
+        rows = self.db.conn.execute(sql, [workflow, run_id]).fetchall()
+        return Run(workflow, run_id, json.loads(rows[0][0])) if rows else None
 
     def open(self, workflow: str, run_id: str) -> Run:
-        """The run with this id, created empty if it is new."""
+        """The run with this id, created empty (owned by the active profile) if it is new."""
         ts = now()
-        blob = json.dumps({"created": ts, "updated": ts})
+        # A list, not a half-read cursor: an unfinished statement would hold the next writes uncommitted.
+        active = list(self.db.query("SELECT id FROM profile WHERE active = 1 ORDER BY priority, id LIMIT 1"))
+        profile = active[0]["id"] if active else None
+        blob = json.dumps({"created": ts, "updated": ts, "profile": profile})
         self.db.execute(
             "INSERT OR IGNORE INTO pipeline (id, workflow, data, created, updated) VALUES (?, ?, ?, ?, ?)",
             [run_id, workflow, blob, ts, ts])
         return self.get(workflow, run_id)
 
-    def set_step(self, workflow: str, run_id: str, step_id: str, value: dict, overwrite: bool = False,
-                 requires: tuple[str, ...] | list[str] = ()) -> bool:
-        """Store a step's data; without `overwrite` the first answer wins (a repeated submit is harmless).
+    def change(self, workflow: str, run_id: str, *, put: dict | None = None, remove=(), present: dict | None = None,
+               absent=()) -> bool:
+        """The one write: set `put` keys and drop `remove` keys (dotted paths) in a single UPDATE, only if every
+        `present` key holds its value (or any value, for ANY) and every `absent` key is missing. True if written.
 
-        `requires`: steps that must still be there, checked in the same statement, so an answer racing a revert of
-        an earlier step in another tab is refused rather than stored after a gap."""
+        The conditions sit in the same statement as the write, so an answer racing a revert in another tab, or a
+        background result computed from answers since reverted, is refused instead of stored after a gap."""
+        sets, params = "json_remove(data" + ", ?" * len(remove) + ")", [_path(k) for k in remove]
+        for key, value in (put or {}).items():
+            sets = f"json_set({sets}, ?, json(?))"
+            params += [_path(key), json.dumps(value)]
+        return self._update(workflow, run_id, sets, params, present or {}, absent)
+
+    def _update(self, workflow, run_id, sets, params, present, absent) -> bool:
         ts = now()
-        guard = "" if overwrite else " AND json_extract(data, ?) IS NULL"
-        guard += "".join(" AND json_extract(data, ?) IS NOT NULL" for _ in requires)
-        params = [f"$.{step_id}", json.dumps(value), ts, ts, workflow, run_id] + ([] if overwrite else [f"$.{step_id}"])
-        params += [f"$.{s}" for s in requires]
-        self.db.execute(
-            "UPDATE pipeline SET data = json_set(data, ?, json(?), '$.updated', ?), updated = ? "
-            f"WHERE workflow = ? AND id = ?{guard}", params)
+        where, wparams = [], []
+        for key, value in present.items():
+            if value is ANY:
+                where.append("json_type(data, ?) IS NOT NULL")
+                wparams.append(_path(key))
+            else:  # the stored value as SQLite reads it, against the expected one read the same way
+                where.append("json_type(data, ?) IS NOT NULL AND json_extract(data, ?) IS json_extract(?, '$')")
+                wparams += [_path(key), _path(key), json.dumps(value)]
+        for key in absent:
+            where.append("json_type(data, ?) IS NULL")
+            wparams.append(_path(key))
+        guard = "".join(f" AND {w}" for w in where)
+        self.db.execute(f"UPDATE pipeline SET data = json_set({sets}, '$.updated', ?), updated = ? "
+                        f"WHERE workflow = ? AND id = ?{guard}", [*params, ts, ts, workflow, run_id, *wparams])
         return self.db.conn.changes() > 0
 
-    def clear(self, workflow: str, run_id: str, step_ids: list[str]) -> None:
-        """Remove these steps' data (revert clears a step and every later one, finalize included)."""
-        if not step_ids:
-            return
-        ts = now()
-        paths = [f"$.{s}" for s in step_ids]
-        marks = ", ".join("?" for _ in paths)
-        self.db.execute(
-            f"UPDATE pipeline SET data = json_set(json_remove(data, {marks}), '$.updated', ?), updated = ? "
-            "WHERE workflow = ? AND id = ?", [*paths, ts, ts, workflow, run_id])
+    def set_step(self, workflow: str, run_id: str, step_id: str, value, overwrite: bool = False,
+                 requires=()) -> bool:
+        """Store one step's value; without `overwrite` the first answer wins (a repeated submit is harmless)."""
+        return self.change(workflow, run_id, put={step_id: value}, present=dict.fromkeys(requires, ANY),
+                           absent=() if overwrite else (step_id,))
 
-    def list(self, workflow: str, limit: int = 20) -> list[Run]:
-        rows = self.db.query("SELECT id, data FROM pipeline WHERE workflow=? ORDER BY updated DESC LIMIT ?", [workflow, limit])
+    def clear(self, workflow: str, run_id: str, step_ids: list[str]) -> None:
+        """Remove these steps' data."""
+        if step_ids:
+            self.change(workflow, run_id, remove=step_ids)
+
+    def delete(self, workflow: str, run_id: str) -> None:
+        self.db.execute("DELETE FROM pipeline WHERE workflow = ? AND id = ?", [workflow, run_id])
+
+    def list(self, workflow: str, limit: int = 50) -> list[Run]:
+        """The workflow's runs, the last changed first."""
+        rows = self.db.query("SELECT id, data FROM pipeline WHERE workflow=? ORDER BY updated DESC, rowid DESC "
+                             "LIMIT ?", [workflow, limit])
         return [Run(workflow, r["id"], json.loads(r["data"])) for r in rows]

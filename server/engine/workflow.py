@@ -1,24 +1,31 @@
-"""The Workflow base: a subclass declares its steps; the engine renders and routes every card."""
+"""The Workflow base: a subclass declares its steps; the engine renders every card and makes every change."""
 from __future__ import annotations
 
-import inspect
-from urllib.parse import urlencode
-
-from fasthtml.common import H1, Button, Div, Footer, Form, HttpHeader, Input, Label, P, Redirect, Small
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from fasthtml.common import H1, Article, Button, Div, Footer, Form, Header, Input, Label, P, Script, Small
 
 from ..layout import icon, page
-from ..db import store_get, store_set
-from .cards import (card_id, form_card, locked_card, message_card, next_card, run_vals, wrap)
-from .pipeline import FINALIZE, Run
+from .background import progress_id
+from .cards import (card_id, error_note, locked_card, message_card, next_card, revert_button, revert_question,
+                    run_vals, runs_table,
+                    step_header, wrap)
+from .pipeline import ANY, FINALIZE, REFILL, Run
+from .routes import NotFound, build_router  # noqa: F401 (NotFound: imported from here by the error handler)
 from .steps import Invalid, Step
 
 MAX_ID_LENGTH = 512
+# Background cards re-read themselves only while the push socket is down (htmx's ws extension says when).
+PUSH_STATE = Script("if (!window.pipedeckPush) { window.pipedeckPush = true;"
+                    " document.addEventListener('htmx:wsOpen', () => document.body.dataset.push = 'up');"
+                    " document.addEventListener('htmx:wsClose', () => document.body.dataset.push = 'down'); }")
 
 
-async def _maybe_await(value):
-    return await value if inspect.isawaitable(value) else value
+def action(path: str, methods: str = "get"):
+    """Mark a workflow method as an extra route at /<workflow>/<path>; it is looked up by name on each request,
+    so a workflow replaced at run time serves its new code."""
+    def mark(fn):
+        fn.action = (path, methods)
+        return fn
+    return mark
 
 
 class Workflow:
@@ -37,6 +44,7 @@ class Workflow:
         self.ctx = ctx
         self.step_ids = [s.id for s in self.steps]
         self.by_id = {s.id: s for s in self.steps}
+        self.router = build_router(self)
 
     # Hooks: what a particular workflow may change.
 
@@ -49,42 +57,60 @@ class Workflow:
             raise Invalid(f"That id is {len(value):,} characters long; keep it under {MAX_ID_LENGTH}.")
         return value
 
-    def form(self, step: Step, run: Run, error: str | None = None):
-        """The card that asks for a step's data."""
-        return form_card(self.name, step, run.id, error=error)
+    async def submit(self, step: Step, form, run: Run):
+        """Check a submitted form; return the value to store or raise Invalid (its kind's check by default)."""
+        return step.clean(form)
 
-    async def submit(self, step: Step, form: dict, run: Run) -> dict:
-        """Validate a submitted form; return the step's data or raise Invalid."""
-        return {step.field: step.clean(form.get(step.field))}
+    def form(self, step: Step, run: Run, value=None, error: str | None = None):
+        """The card that asks for a step: its kind's field, pre-filled with `value`."""
+        return self.form_card(step, run, step.control(value, invalid=bool(error)), error=error)
 
     def summary(self, step: Step, run: Run):
         """What a finished step's locked card shows."""
-        return P(str(run.get(step.id).get(step.field, "")))
+        return step.summary(run[step.id])
+
+    def working(self, step: Step, run: Run, job):
+        """What a background step's card shows below its progress: while it works, and after it stopped (`job` is
+        then None if a restart interrupted it, else `job.error` says why)."""
+        return Small(step.busy, aria_busy="true") if job and not (job.error or job.stopped) else None
 
     def final(self, run: Run):
         """What the run's last card shows once every step is done."""
         return P("Every step is done.")
 
     def on_step_done(self, step: Step, run: Run) -> None:
-        """Side effects after a step is stored (narration, background work)."""
+        """Side effects after a step is stored (narration)."""
 
-    def routes(self, rt) -> None:
-        """Extra routes a workflow needs beyond its cards."""
+    def retry(self, step: Step, run: Run) -> None:
+        """The user asked to try a failed or interrupted background step again."""
+        self.ctx.jobs.retry(self.name, run.id, step.id)
+        if step.background and not run.done(step.id):
+            self.ctx.jobs.ensure(self, run, step)
 
-    # Engine: the same for every workflow.
+    # Cards.
 
-    def next_id(self, step_id: str) -> str | None:
-        if step_id == FINALIZE:
-            return None
-        i = self.step_ids.index(step_id)
-        if i + 1 < len(self.step_ids):
-            return self.step_ids[i + 1]
-        return FINALIZE if self.finalizable else None
+    def url(self, step_id: str, run_id: str) -> str:
+        return self.router.card.to(step_id=step_id, pipeline_id=run_id)
+
+    def form_card(self, step: Step, run: Run, *fields, error=None, submit_label: str = "Next ▸", **form_kw):
+        return Article(step_header(step), Form(
+            *fields, error_note(error), Input(type="hidden", name="pipeline_id", value=run.id),
+            Button(submit_label, type="submit"), hx_post=self.router.submit.to(step_id=step.id),
+            hx_target=f"#{card_id(self.name, step.id)}", hx_swap="outerHTML",
+            action=self.router.submit.to(step_id=step.id), method="post",
+            aria_labelledby=f"label-{step.id}" if step.grouped else None, **form_kw), cls="card card-form")
 
     def chain_start(self, run_id: str):
-        return next_card(self.name, self.step_ids[0], run_id)
+        return next_card(self.name, self.step_ids[0], self.url(self.step_ids[0], run_id))
 
-    def card(self, run: Run, step_id: str, error: str | None = None):
+    def next_id(self, step_id: str) -> str | None:
+        i = self.step_ids.index(step_id)
+        return self.step_ids[i + 1] if i + 1 < len(self.step_ids) else FINALIZE if self.finalizable else None
+
+    def later_answers(self, run: Run, step_id: str) -> int:
+        return sum(run.done(s) for s in self.step_ids[self.step_ids.index(step_id) + 1:])
+
+    def card(self, run: Run, step_id: str, value=None, error: str | None = None):
         """The card for a step as the run's state says it should look, chaining on to the next."""
         first = run.first_unfinished(self.step_ids)
         if step_id == FINALIZE:
@@ -92,23 +118,57 @@ class Workflow:
         step = self.by_id[step_id]
         if run.done(step_id):
             nxt = self.next_id(step_id)
-            locked = locked_card(self.name, step, run.id, self.summary(step, run), revertible=not run.finalized)
-            return wrap(self.name, step_id, locked, next_card(self.name, nxt, run.id) if nxt else None)
+            revert = None if run.finalized else revert_button(self.router.revert.to(step_id=step_id), run.id)
+            return wrap(self.name, step_id, locked_card(step, self.summary(step, run), revert), self.after(run, nxt))
         if step_id != first:
             return self.card(run, first)
-        return wrap(self.name, step_id, self.form(step, run, error))
+        if step.background:
+            return wrap(self.name, step_id, self.background_card(step, run))
+        return wrap(self.name, step_id, self.form(step, run, run.refill(step_id) if value is None else value, error))
+
+    def ask_revert(self, run: Run, step_id: str):
+        return revert_question(self.router.revert.to(step_id=step_id), self.url(step_id, run.id),
+                               f"#{card_id(self.name, step_id)}", run.id, self.later_answers(run, step_id))
+
+    def after(self, run: Run, nxt: str | None):
+        """What follows a finished card: the next finished card itself (a resumed run arrives in one response),
+        else a card that loads itself, the chain reaction that walks on to the step waiting for an answer."""
+        if nxt is None:
+            return None
+        if run.done(nxt) or (nxt == FINALIZE and run.first_unfinished(self.step_ids) is None):
+            return self.card(run, nxt)
+        return next_card(self.name, nxt, self.url(nxt, run.id))
+
+    def background_card(self, step: Step, run: Run):
+        job = self.ctx.jobs.get(self.name, run.id, step.id)
+        if job and job.basis != self.basis(run, step.id):
+            job = None  # made for answers since changed: its value will be refused, a new job starts
+        interrupted = job is None and step.id in (run.get("working") or {}) and not step.resume
+        if job is None and not interrupted:
+            job = self.ctx.jobs.ensure(self, run, step)
+        if interrupted or job.error or job.stopped:
+            message = job.error if job else "This step was interrupted when the app stopped."
+            retry = None if job and job.stopped else Footer(Button(
+                "Try again", cls="retry", hx_post=self.router.retry.to(step_id=step.id), hx_vals=run_vals(run.id),
+                hx_target=f"#{card_id(self.name, step.id)}", hx_swap="outerHTML"))
+            return Article(Header(step.label), Div(*(job.progress if job else ()), id=progress_id(self.name, step.id)),
+                           self.working(step, run, job), P(message, cls="error", role="alert") if message else None,
+                           retry, cls="card card-error card-working")
+        poll = Div(hx_get=self.url(step.id, run.id), hx_trigger="every 1s [document.body.dataset.push != 'up']",
+                   hx_target=f"#{card_id(self.name, step.id)}", hx_swap="outerHTML", cls="poll")
+        return Article(Header(step.label), Div(*job.progress, id=progress_id(self.name, step.id)),
+                       self.working(step, run, job), poll, cls="card card-working")
 
     def final_card(self, run: Run):
-        if run.finalized:
-            action = Button("Unfinalize", cls="secondary", hx_post=f"/{self.name}/unfinalize",
-                            hx_vals=run_vals(run.id), hx_target=f"#{self.name}-chain")
-            state = Small("Finalized: this run is locked. Unfinalize to change it; nothing is lost.")
-        else:
-            action = Button("Finalize ", icon("lock"), hx_post=f"/{self.name}/finalize", hx_vals=run_vals(run.id),
-                            hx_target=f"#{self.name}-chain")
-            state = None
+        verb = "unfinalize" if run.finalized else "finalize"
+        label = ("Unfinalize",) if run.finalized else ("Finalize ", icon("lock"))
+        action_ = Button(*label, cls="secondary" if run.finalized else None,
+                         hx_post=getattr(self.router, verb).to(), hx_vals=run_vals(run.id),
+                         hx_target=f"#{self.name}-chain")
+        state = Small("Finalized: this run is locked. Unfinalize to change it; nothing is lost.") if run.finalized \
+            else None
         return wrap(self.name, FINALIZE, message_card(
-            "Finalized" if run.finalized else "All steps done", self.final(run), state, Footer(action),
+            "Finalized" if run.finalized else "All steps done", self.final(run), state, Footer(action_),
             cls="card-final" + (" finalized" if run.finalized else "")))
 
     def id_form(self, value: str = "", error: str | None = None):
@@ -117,141 +177,61 @@ class Workflow:
             Div(Input(name="pipeline_id", id=f"{self.name}-pipeline-id", value=value, placeholder=self.id_example,
                       maxlength=MAX_ID_LENGTH * 10, required=True, aria_invalid="true" if error else None),
                 Button("Start / resume", type="submit"), role="group"),
-            Small(error, cls="error", role="alert") if error else None,
-            hx_post=f"/{self.name}/init", hx_target=f"#{self.name}-body", hx_swap="outerHTML",
-            action=f"/{self.name}/init", method="post", cls="run-id")
+            error_note(error), hx_post=self.router.init.to(), hx_target=f"#{self.name}-body", hx_swap="outerHTML",
+            action=self.router.init.to(), method="post", cls="run-id")
 
     def body(self, run_id: str = "", error: str | None = None, chain=None):
-        return Div(self.id_form(run_id, error), Div(chain, id=f"{self.name}-chain", cls="chain"),
+        return Div(self.id_form(run_id, error), Div(chain, id=f"{self.name}-chain", cls="chain"), self.runs_list(),
                    id=f"{self.name}-body")
+
+    def runs_list(self):
+        return runs_table(self.name, self.ctx.runs.list(self.name), self.step_ids,
+                          lambda run_id: self.router.landing.to(pipeline_id=run_id), self.router.delete_run.to())
 
     def full_page(self, *content):
         return page(self.ctx, self.title, H1(self.title), P(self.description, cls="lead") if self.description else None,
-                    *content, current=f"/{self.name}")
+                    *content, PUSH_STATE, current=f"/{self.name}")
 
-    def last_run_key(self) -> str:
-        return f"last_run:{self.name}"
+    # Changes: every one is a single guarded write (RunStore.change).
 
-    def register(self, rt) -> None:
-        name, runs = self.name, self.ctx.runs
+    def basis(self, run: Run, step_id: str) -> dict:
+        """The earlier steps' values, which a later value is valid for."""
+        return {s: run[s] for s in self.step_ids[:self.step_ids.index(step_id)] if run.done(s)}
 
-        def load(run_id: str) -> Run | None:
-            return runs.get(name, run_id) if run_id else None
+    def store_answer(self, run: Run, step: Step, value) -> bool:
+        earlier = self.step_ids[:self.step_ids.index(step.id)]
+        return self.ctx.runs.change(self.name, run.id, put={step.id: value}, remove=[f"{REFILL}.{step.id}"],
+                                    present=dict.fromkeys(earlier, ANY), absent=(step.id, FINALIZE))
 
-        def missing_run(run_id: str):
-            return message_card("No such run", f"There is no {self.title} run called “{run_id}” yet. "
-                                "Type its id above to start it.", cls="card-error")
+    def store_result(self, run_id: str, step: Step, value, basis: dict) -> bool:
+        """A background value, kept only while every earlier answer is still the one it was made from."""
+        stored = self.ctx.runs.change(self.name, run_id, put={step.id: value},
+                                      remove=[f"working.{step.id}", f"{REFILL}.{step.id}"], present=basis,
+                                      absent=(step.id, FINALIZE))
+        if stored:
+            self.on_step_done(step, self.ctx.runs.get(self.name, run_id))
+            self.start_next(run_id, step.id)
+        return stored
 
-        @rt(f"/{name}", methods=["get"])
-        def landing(pipeline_id: str = ""):
-            run = load(pipeline_id)
-            last = pipeline_id or store_get(self.ctx.db, self.last_run_key(), "")
-            return self.full_page(self.body(last, chain=self.chain_start(run.id) if run else None))
+    def start_next(self, run_id: str, step_id: str) -> None:
+        """A background step right after a stored one starts at once, not when its card is first shown."""
+        nxt = self.by_id.get(self.next_id(step_id))
+        run = self.ctx.runs.get(self.name, run_id)
+        if nxt and nxt.background and run.first_unfinished(self.step_ids) == nxt.id:
+            self.ctx.jobs.ensure(self, run, nxt)
 
-        def landing_url(run_id: str) -> str:
-            return f"/{name}?" + urlencode({"pipeline_id": run_id})
+    def revert(self, run: Run, step_id: str) -> bool:
+        """Clear a step and every later one; their answers are kept as the fields' pre-filled values."""
+        i = self.step_ids.index(step_id)
+        cleared = [s for s in self.step_ids[i:] if run.done(s)]
+        kept = {f"{REFILL}.{s}": run[s] for s in cleared if not self.by_id[s].background}
+        return self.ctx.runs.change(self.name, run.id, put=kept,
+                                    remove=[*cleared, *(f"working.{s}" for s in self.step_ids[i:])],
+                                    present={s: run[s] for s in cleared}, absent=(FINALIZE,))
 
-        @rt(f"/{name}/init", methods=["post"])
-        async def init(req: Request, pipeline_id: str = ""):
-            htmx = bool(req.headers.get("HX-Request"))
-            try:
-                run_id = self.clean_id(pipeline_id)
-            except Invalid as e:
-                body = self.body(pipeline_id[:MAX_ID_LENGTH], error=str(e))
-                return body if htmx else self.full_page(body)
-            runs.open(name, run_id)
-            store_set(self.ctx.db, self.last_run_key(), run_id)
-            if not htmx:  # a plain form post (no JavaScript yet): show the run's page
-                return Redirect(landing_url(run_id))
-            return self.body(run_id, chain=self.chain_start(run_id)), HttpHeader("HX-Push-Url", landing_url(run_id))
+    def set_final(self, run: Run, final: bool) -> bool:
+        if final:
+            return self.ctx.runs.change(self.name, run.id, put={FINALIZE: {"finalized": True}},
+                                        present=dict.fromkeys(self.step_ids, ANY))
+        return self.ctx.runs.change(self.name, run.id, remove=[FINALIZE])
 
-        @rt(f"/{name}/finalize", methods=["post"])
-        def finalize(pipeline_id: str = ""):
-            return set_final(pipeline_id, True)
-
-        @rt(f"/{name}/unfinalize", methods=["post"])
-        def unfinalize(pipeline_id: str = ""):
-            return set_final(pipeline_id, False)
-
-        def set_final(run_id: str, final: bool):
-            run = load(run_id)
-            if run is None:
-                return missing_run(run_id)
-            if final and run.first_unfinished(self.step_ids) is None:
-                runs.set_step(name, run.id, FINALIZE, {"finalized": True}, requires=self.step_ids)
-            elif not final:
-                runs.clear(name, run.id, [FINALIZE])
-            # Every card re-renders, so revert controls appear or vanish together.
-            return self.chain_start(run.id)
-
-        # Card routes are async: their SQLite reads take microseconds, and a thread hop would cost more.
-        @rt(f"/{name}/{{step_id}}", methods=["get"])
-        async def step_card(req: Request, step_id: str, pipeline_id: str = ""):
-            if step_id not in self.by_id and step_id != FINALIZE:
-                raise NotFound(f"{self.title} has no step “{step_id}”.", f"/{name}")
-            run = load(pipeline_id) or load(store_get(self.ctx.db, self.last_run_key(), ""))
-            if run is None:
-                card = missing_run(pipeline_id)
-            else:
-                card = self.card(run, step_id)
-            if req.headers.get("HX-Request"):
-                return card
-            return self.full_page(self.body(run.id if run else pipeline_id, chain=card))
-
-        @rt(f"/{name}/{{step_id}}/submit", methods=["post"])
-        async def submit(req: Request, step_id: str):
-            form = dict(await req.form())
-            run_id = str(form.get("pipeline_id", ""))
-            run = load(run_id)
-            if step_id not in self.by_id:
-                raise NotFound(f"{self.title} has no step “{step_id}”.", f"/{name}")
-            if not req.headers.get("HX-Request"):
-                # A plain form post (before htmx took over the form): store it, then show the run's page.
-                if run is not None:
-                    await store_answer(run, step_id, form)
-                return Redirect(landing_url(run_id))
-            if run is None:
-                return missing_run(run_id)
-            if step_id != run.first_unfinished(self.step_ids) and not run.done(step_id) and not run.finalized:
-                # An earlier step is missing: send the user back up the chain to it.
-                return (self.chain_start(run.id), HttpHeader("HX-Retarget", f"#{name}-chain"),
-                        HttpHeader("HX-Reswap", "innerHTML"))
-            error = await store_answer(run, step_id, form)
-            return self.card(load(run.id), step_id, error=error)
-
-        async def store_answer(run: Run, step_id: str, form: dict) -> str | None:
-            """Validate and store one step's answer; the error message if it was refused."""
-            if run.done(step_id) or run.finalized or step_id != run.first_unfinished(self.step_ids):
-                return None  # a repeated submit, or one out of order: the state already says what to show
-            step = self.by_id[step_id]
-            try:
-                value = await _maybe_await(self.submit(step, form, run))
-            except Invalid as e:
-                return str(e)
-            earlier = self.step_ids[:self.step_ids.index(step_id)]
-            if runs.set_step(name, run.id, step_id, value, requires=earlier):
-                self.on_step_done(step, load(run.id))
-            return None
-
-        @rt(f"/{name}/{{step_id}}/revert", methods=["post"])
-        async def revert(step_id: str, pipeline_id: str = ""):
-            run = load(pipeline_id)
-            if step_id not in self.by_id:
-                raise NotFound(f"{self.title} has no step “{step_id}”.", f"/{name}")
-            if run is None:
-                return missing_run(pipeline_id)
-            if run.finalized:
-                return self.card(run, step_id)
-            later = self.step_ids[self.step_ids.index(step_id):] + [FINALIZE]
-            runs.clear(name, run.id, later)
-            return self.card(load(run.id), step_id)
-
-        self.routes(rt)
-
-
-class NotFound(HTTPException):
-    """A friendly 404: the app's error handler shows `message` as a card (alone for htmx, else in the page)."""
-
-    def __init__(self, message: str, back: str = "/"):
-        super().__init__(404, message)
-        self.back = back

@@ -4,10 +4,7 @@ Steps: pick an analysis, find the optimal depth (live), choose fields and start 
 the jobs and download each file. Botify calls live in server/botify; this file says what each card shows."""
 from __future__ import annotations
 
-import json
-from urllib.parse import quote
-
-from fasthtml.common import (A, Article, Button, Div, Fieldset, Footer, Header, HtmxResponseHeaders, Input, Label,
+from fasthtml.common import (A, Article, Button, Div, Fieldset, Header, HtmxResponseHeaders, Input, Label,
                              Legend, Li, Option, P, Select, Small, Span, Strong, Ul)
 
 from ..botify.client import BotifyError
@@ -16,9 +13,9 @@ from ..botify.export import (KIND_NAMES, KINDS, SLUG, analysis_date, analysis_la
 from ..botify.jobs import ANALYSIS, DEPTH, EXPORT, FIELDS, JOBS, LinkGraphJobs
 from ..botify.projects import clean_project_url, project_url, read_candidates
 from ..botify.token import load_token
-from ..botify.ui import connect_form, existing_downloads, files_table, job_line
-from ..engine import Invalid, Step, Workflow
-from ..engine.cards import card_id, error_note, form_card, run_vals, step_url, wrap
+from ..botify.ui import connect_form, existing_downloads, files_table
+from ..engine import Background, Invalid, Step, Workflow, action
+from ..engine.cards import card_id, error_note, run_vals, wrap
 
 
 class LinkGraph(Workflow):
@@ -29,16 +26,17 @@ class LinkGraph(Workflow):
     id_label = "Botify project URL"
     id_example = "https://app.botify.com/your-org/your-project/"
     steps = [
-        Step(ANALYSIS, "Analysis", field="slug"),
-        Step(DEPTH, "Optimal depth", field="depth"),
-        Step(FIELDS, "Fields", field="fields"),
-        Step(EXPORT, "Export", field="export"),
+        Step(ANALYSIS, "Analysis"),
+        Background(DEPTH, "Optimal depth", producer="find_depth", resume=True, busy="Counting…"),
+        Step(FIELDS, "Fields"),
+        Background(EXPORT, "Export", producer="export_files", resume=True, busy="Following the export jobs…"),
     ]
 
     def __init__(self, ctx):
         super().__init__(ctx)
         self.jobs = LinkGraphJobs(ctx, self.name)
-        self.analyses: dict[str, list[dict]] = {}  # the last list fetched per run, to check a submitted pick
+        self.listed: dict[str, list[dict]] = {}  # the last list fetched per run, to check a submitted pick
+        ctx.startup.append(self.jobs.clean_parts)
 
     # The run id is the cleaned project URL.
 
@@ -49,7 +47,7 @@ class LinkGraph(Workflow):
 
     def body(self, run_id: str = "", error: str | None = None, chain=None):
         return Div(self.id_form(run_id, error), self.candidates_picker(),
-                   Div(chain, id=f"{self.name}-chain", cls="chain"), id=f"{self.name}-body")
+                   Div(chain, id=f"{self.name}-chain", cls="chain"), self.runs_list(), id=f"{self.name}-body")
 
     def candidates_picker(self):
         orgs = read_candidates(self.ctx.cfg.data_dir)
@@ -57,7 +55,7 @@ class LinkGraph(Workflow):
             return None
         return Div(Select(Option("Organisation…", value="", selected=True, disabled=True),
                           *[Option(org, value=org) for org in orgs], name="org", aria_label="Organisation",
-                          hx_get=f"/{self.name}/id/projects", hx_target=f"#{self.name}-projects"),
+                          hx_get=self.router.projects.to(), hx_target=f"#{self.name}-projects"),
                    Div(id=f"{self.name}-projects"), cls="candidates", role="group")
 
     def where(self, run):
@@ -66,42 +64,54 @@ class LinkGraph(Workflow):
 
     # Cards.
 
-    def form(self, step: Step, run, error: str | None = None):
+    def form(self, step: Step, run, value=None, error: str | None = None):
         if not load_token(self.ctx.cfg.data_dir) and not run.done(FIELDS):
             return Article(Header("Connect to Botify"), connect_form(
                 pipeline_id=run.id, step=step.id, target=f"#{card_id(self.name, step.id)}"), cls="card card-form")
-        return {ANALYSIS: self.analysis_form, DEPTH: self.depth_card, FIELDS: self.fields_form,
-                EXPORT: self.export_card}[step.id](step, run, error)
+        if step.id == ANALYSIS:
+            return self.analysis_form(step, run, error)
+        return self.fields_form(step, run, value, error)
 
     def analysis_form(self, step, run, error):
         org, project = self.where(run)
         picker = Div(P("Asking Botify for this project's analyses…", aria_busy="true"), cls="analyses",
-                     hx_get=f"/{self.name}/{ANALYSIS}/analyses?pipeline_id={_q(run.id)}", hx_trigger="load",
+                     hx_get=self.router.analyses.to(pipeline_id=run.id), hx_trigger="load",
                      hx_target="this", hx_swap="outerHTML")  # not the form's target, which it would inherit
-        return form_card(self.name, step, run.id, existing_downloads(org, project, self.local(run)), picker,
+        return self.form_card(step, run, existing_downloads(org, project, self.local(run)), picker,
                          error=error, submit_label="Find the optimal depth ▸")
 
     def local(self, run) -> dict:
         org, project = self.where(run)
         return local_files(self.ctx.cfg.downloads_dir, org, project)
 
-    def depth_card(self, step, run, error=None):
-        live = self.jobs.state(run.id)
-        self.jobs.ensure("depth", run.id)
-        counts = [Li(f"Depth {d}: {n:,} links") for d, n in enumerate(live.counts, start=1)]
-        label = analysis_label(run.get(ANALYSIS)["slug"], run.get(ANALYSIS).get("name", ""))
-        return Article(Header(step.label), P(f"Counting the internal links of the analysis of {label}, "
-                                             "depth by depth (at most 1,000,000 links per export)."),
-                       Ul(*counts, cls="depth-counts"), self.progress_or_error(step, run, "Counting…"),
-                       cls="card card-working")
+    async def find_depth(self, run, progress) -> dict:
+        return await self.jobs.search_depth(run, progress)
 
-    def fields_form(self, step, run, error):
-        found = run.get(DEPTH)
+    async def export_files(self, run, progress) -> dict:
+        return await self.jobs.follow_export(run, progress)
+
+    def working(self, step, run, job):
+        """Below the live counts or job lines: what is being done, a new export for a lost job, a way to reconnect."""
+        if step.id == DEPTH:
+            label = analysis_label(run[ANALYSIS]["slug"], run[ANALYSIS].get("name", ""))
+            intro = Small(f"Counting the internal links of the analysis of {label}, depth by depth "
+                          "(at most 1,000,000 links per export).", cls="hint")
+        else:
+            record = run.get(JOBS) or {}
+            intro = Div(*[Button(f"Start a new {KIND_NAMES[kind].lower()} export", cls="secondary restart-job",
+                                 hx_post=self.router.restart.to(), hx_vals=run_vals(run.id, kind=kind),
+                                 hx_target=f"#{card_id(self.name, EXPORT)}", hx_swap="outerHTML")
+                          for kind in KINDS if (record.get(kind) or {}).get("failed")]) or None
+        return Div(intro, super().working(step, run, job), self.reconnect(job.error if job else None))
+
+    def fields_form(self, step, run, value, error):
+        found, before = run.get(DEPTH), (value or {}).get("fields")  # the columns picked before a revert, if any
         offered = offered_fields(found.get("search_console", False), found.get("offered"))
-        boxes = [Div(Label(Input(type="checkbox", name=f"field_{f.short}", value=f.short, checked=True),
+        boxes = [Div(Label(Input(type="checkbox", name=f"field_{f.short}", value=f.short,
+                                 checked=before is None or f.short in before),
                            Strong(f.short), Span(f" — {f.label}", cls="muted")), cls="field-choice")
                  for f in offered]
-        return form_card(self.name, step, run.id, Fieldset(Legend("Metadata columns"), *boxes),
+        return self.form_card(step, run, Fieldset(Legend("Metadata columns"), *boxes),
                          self.segment_picker(found), self.fields_notes(found, offered),
                          Input(type="hidden", name="fields_sent", value="1"), self.reconnect(error),
                          error=error, submit_label="Start export ▸")
@@ -130,36 +140,6 @@ class LinkGraph(Workflow):
             if missing:
                 notes.append(f"Not in this analysis, so not offered: {', '.join(missing)}.")
         return Div(*[Small(n, cls="hint") for n in notes]) if notes else None
-
-    def export_card(self, step, run, error=None):
-        record = run.data.get(JOBS) or {}
-        live = self.jobs.state(run.id)
-        self.jobs.ensure("export", run.id)
-        lines, restart = [], []
-        for kind in KINDS:
-            entry = record.get(kind) or {}
-            lines.append(job_line(kind, entry, live.jobs.get(kind, {})))
-            if entry.get("failed"):
-                restart.append(Button(f"Start a new {KIND_NAMES[kind].lower()} export", cls="secondary restart-job",
-                                      hx_post=f"/{self.name}/{EXPORT}/restart", hx_vals=_vals(run.id, kind=kind),
-                                      hx_target=f"#{card_id(self.name, EXPORT)}", hx_swap="outerHTML"))
-        # Keep re-reading the card until the step is stored, unless only the user can move on (a FAILED job).
-        entries = [record.get(kind) or {} for kind in KINDS]
-        stuck = all(e.get("file") or e.get("failed") for e in entries) and any(e.get("failed") for e in entries)
-        return Article(Header(step.label), Ul(*lines, cls="jobs"), *restart,
-                       None if stuck else self.progress_or_error(step, run, "Following the export jobs…"),
-                       cls="card card-working")
-
-    def progress_or_error(self, step, run, busy_text: str):
-        """While work runs: a fragment that re-reads the card each second; after an error: the message and a retry."""
-        live = self.jobs.state(run.id)
-        target = f"#{card_id(self.name, step.id)}"
-        if live.error:
-            return Div(error_note(live.error), self.reconnect(live.error if live.auth else None),
-                       Footer(Button("Try again", cls="retry", hx_post=f"/{self.name}/{step.id}/retry",
-                                     hx_vals=run_vals(run.id), hx_target=target, hx_swap="outerHTML")))
-        return Div(Small(busy_text, aria_busy="true"), cls="poll", hx_get=step_url(self.name, step.id, run.id),
-                   hx_trigger="load delay:1s", hx_target=target, hx_swap="outerHTML")
 
     def reconnect(self, error: str | None):
         if error and "token" in error:
@@ -217,7 +197,7 @@ class LinkGraph(Workflow):
             raise Invalid("Pick an analysis first.")
         if not SLUG.match(slug):
             raise Invalid(f"“{slug[:40]}” is not a Botify analysis (they look like 20240131 or 20240131-2).")
-        analyses = self.analyses.get(run.id)
+        analyses = self.listed.get(run.id)
         if analyses is None:
             analyses = await self.fetch_analyses(run)
         found = next((a for a in analyses if a.get("slug") == slug), None)
@@ -239,68 +219,64 @@ class LinkGraph(Workflow):
                 raise Gone(f"Botify has no project {org}/{project} that this token can see. Check the address "
                            "(organisation, then project, as in the Botify app), or pick another project.") from None
             raise Invalid(str(e)) from None
-        self.analyses[run.id] = analyses
+        self.listed[run.id] = analyses
         return analyses
 
     def on_step_done(self, step: Step, run) -> None:
-        self.jobs.retry(run.id)  # a new answer starts afresh, whatever stopped the work before
+        picked = run[ANALYSIS]
+        label = analysis_label(picked["slug"], picked.get("name", ""))
         if step.id == ANALYSIS:
-            picked = run.get(ANALYSIS)
-            self.ctx.narrate(f"Analysis of {analysis_label(picked['slug'], picked.get('name', ''))} picked; "
-                             "finding the optimal depth.")
-            self.jobs.ensure("depth", run.id)
+            self.ctx.narrate(f"Analysis of {label} picked; finding the optimal depth.")
+        elif step.id == DEPTH:
+            depth = run[DEPTH]["depth"]
+            self.ctx.narrate(f"Optimal depth for the analysis of {label}: {depth} "
+                             f"({run[DEPTH]['counts'][depth - 1]:,} links).")
         elif step.id == FIELDS:
             self.ctx.narrate("Export jobs started; following them.")
-            self.jobs.ensure("export", run.id)
+        else:
+            files = run[EXPORT]
+            self.ctx.narrate(f"Link graph ready: {files['links']['rows']:,} links, "
+                             f"{files['meta']['rows']:,} pages of metadata.")
 
     # Routes beyond the cards.
 
-    def routes(self, rt) -> None:
-        self.ctx.startup.append(self.jobs.resume_all)
-        name, runs = self.name, self.ctx.runs
+    @action(f"{ANALYSIS}/analyses")
+    async def analyses(self, pipeline_id: str = ""):
+        run = self.ctx.runs.get(self.name, pipeline_id)
+        if run is None:
+            return P("There is no such run: type the project URL above.", cls="error")
+        try:
+            found = await self.fetch_analyses(run)
+        except Invalid as e:
+            if getattr(e, "gone", False):
+                return self.dead_end(run, str(e))
+            return Div(error_note(str(e)), self.reconnect(str(e)),
+                       Button("Try again", type="button", cls="secondary", hx_get=self.router.analyses.to(),
+                              hx_vals=run_vals(run.id), hx_target="closest .analyses", hx_swap="outerHTML"),
+                       cls="analyses")
+        return self.analysis_picker(run, found)
 
-        @rt(f"/{name}/{ANALYSIS}/analyses", methods=["get"])
-        async def analyses(pipeline_id: str = ""):
-            run = runs.get(name, pipeline_id)
-            if run is None:
-                return P("There is no such run: type the project URL above.", cls="error")
-            try:
-                found = await self.fetch_analyses(run)
-            except Invalid as e:
-                if getattr(e, "gone", False):
-                    return self.dead_end(run, str(e))
-                return Div(error_note(str(e)), self.reconnect(str(e)),
-                           Button("Try again", type="button", cls="secondary", hx_get=f"/{name}/{ANALYSIS}/analyses",
-                                  hx_vals=run_vals(run.id), hx_target="closest .analyses", hx_swap="outerHTML"),
-                           cls="analyses")
-            return self.analysis_picker(run, found)
+    @action(f"{EXPORT}/restart", "post")
+    async def restart(self, pipeline_id: str = "", kind: str = ""):
+        run = self.ctx.runs.get(self.name, pipeline_id)
+        if run is None or kind not in KINDS:
+            return P("Nothing to restart here.", cls="error")
+        try:
+            await self.jobs.restart_job(run.id, kind)
+        except BotifyError as e:  # shown in the card, with Try again (which creates the job then, exactly once)
+            if job := self.ctx.jobs.get(self.name, run.id, EXPORT):
+                job.error, job.stopped = str(e), False
+        else:
+            self.retry(self.by_id[EXPORT], run)  # follow the new job
+        return self.card(self.ctx.runs.get(self.name, run.id), EXPORT)
 
-        @rt(f"/{name}/{{step_id}}/retry", methods=["post"])
-        async def retry(step_id: str, pipeline_id: str = ""):
-            run = runs.get(name, pipeline_id)
-            if run is None or step_id not in (DEPTH, EXPORT):
-                return P("Nothing to retry here.", cls="error")
-            self.jobs.retry(run.id)
-            return self.card(run, step_id)
-
-        @rt(f"/{name}/{EXPORT}/restart", methods=["post"])
-        async def restart(pipeline_id: str = "", kind: str = ""):
-            run = runs.get(name, pipeline_id)
-            if run is None or kind not in KINDS:
-                return P("Nothing to restart here.", cls="error")
-            try:
-                await self.jobs.restart_job(run.id, kind)
-            except BotifyError as e:
-                self.jobs.state(run.id).error = str(e)
-            return self.card(runs.get(name, run.id), EXPORT)
-
-        @rt(f"/{name}/id/projects", methods=["get"])
-        def projects(org: str = ""):
-            found = read_candidates(self.ctx.cfg.data_dir).get(org, [])
-            return Select(Option("Project…", value="", selected=True, disabled=True),
-                          *[Option(p, value=project_url(org, p)) for p in found], name="pipeline_id",
-                          aria_label="Project", hx_post=f"/{name}/init", hx_trigger="change",
-                          hx_target=f"#{name}-body", hx_swap="outerHTML")
+    @action("id/projects")
+    def projects(self, org: str = ""):
+        found = read_candidates(self.ctx.cfg.data_dir).get(org, [])
+        return Select(Option("Project…", value="", selected=True, disabled=True),
+                      *[Option(p, value=project_url(org, p)) for p in found], name="pipeline_id",
+                      aria_label="Project", hx_post=self.router.init.to(), hx_trigger="change",
+                      hx_target=f"#{self.name}-body", hx_swap="outerHTML")
 
     def analysis_picker(self, run, analyses: list[dict]):
         org, project = self.where(run)
@@ -337,10 +313,3 @@ class Gone(Invalid):
 
     gone = True
 
-
-def _q(value: str) -> str:
-    return quote(value, safe="")
-
-
-def _vals(run_id: str, **more) -> str:
-    return json.dumps({"pipeline_id": run_id, **more})
