@@ -66,6 +66,7 @@ def test_whole_workflow_from_connect_to_final_card(page, server, fake):
     expect(final).to_contain_text("is ready", timeout=30000)
     expect(final.locator("td.rows").first).to_have_text("420")
     expect(final.get_by_role("button", name="View graph")).to_have_attribute("href", "/graph/acme/shop/20240301")
+    expect(final.get_by_role("button", name="Insights")).to_have_attribute("href", "/graph/acme/shop/20240301/insights")
     expect(final.locator("[data-open-folder='link-graph/acme/shop']")).to_be_visible()
     meta = server.downloads_dir / "link-graph/acme/shop/shop_20240301_meta.csv"
     assert meta.read_text().splitlines()[0] == "id,pagetype,compliant,sitemap,clicks"

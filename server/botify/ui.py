@@ -9,6 +9,7 @@ from fasthtml.common import (A, Button, Div, Form, Input, Label, Li, P, Progress
                              Td, Th, Thead, Tr, Ul)
 
 from ..files import human_size
+from ..graph.catalog import insights_url, viewer_url
 from .export import KIND_NAMES, KINDS, analysis_label, local_label
 
 TOKEN_HELP = ("Your API token is in your Botify profile settings, https://app.botify.com/account, under "
@@ -34,16 +35,12 @@ def download_url(org: str, project: str, name: str) -> str:
     return f"/download/{quote(org)}/{quote(project)}/{quote(name)}"
 
 
-def graph_url(org: str, project: str, slug: str) -> str:
-    return f"/graph/{quote(org)}/{quote(project)}/{quote(slug)}"
-
-
 def file_links(org: str, project: str, slug: str, kinds: dict):
     """Download links for the files of one analysis, and the graph view when the links file exists."""
     links = [A(f"Download {kind}", href=download_url(org, project, path.name), download=path.name, cls="download")
              for kind, path in sorted(kinds.items())]
     if "links" in kinds:
-        links.append(A("View graph", href=graph_url(org, project, slug), cls="view-graph"))
+        links.append(A("View graph", href=viewer_url(org, project, slug), cls="view-graph"))
     return Span(*links, cls="file-links")
 
 
@@ -65,7 +62,8 @@ def files_table(org: str, project: str, slug: str, files: dict):
                Td(f"{info['rows']:,}", cls="rows"), Td(human_size(info["bytes"]), cls="size"))
             for kind, info in files.items()]
     return Div(Table(Thead(Tr(Th("File"), Th("Name"), Th("Rows"), Th("Size"))), Tbody(*rows), cls="export-files"),
-               Div(A("View graph", href=graph_url(org, project, slug), role="button", cls="view-graph"),
+               Div(A("View graph", href=viewer_url(org, project, slug), role="button", cls="view-graph"),
+                   A("Insights", href=insights_url(org, project, slug), role="button", cls="secondary insights"),
                    open_folder_button(org, project), cls="actions"))
 
 
