@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import webbrowser
 from pathlib import Path
+from urllib.parse import quote
 
 from server.config import Config
 from server.files import atomic_write
@@ -20,9 +21,12 @@ def opener_path(cfg: Config) -> Path:
     return cfg.data_dir / OPENER_NAME
 
 
-def write_opener(cfg: Config) -> Path:
-    """The redirect file for this launch, mode 0600, written atomically so a browser never reads half of it."""
-    url = html.escape(cfg.bootstrap_url, quote=True)
+def write_opener(cfg: Config, path: str = "/") -> Path:
+    """The redirect file for this launch (landing on `path`), mode 0600, written atomically so a browser never reads
+    half of it."""
+    target = cfg.bootstrap_url + ("" if path == "/" else "&next=" + quote(path, safe="/")) if cfg.auth \
+        else cfg.base_url + path
+    url = html.escape(target, quote=True)
     page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="referrer" content="no-referrer">'
             f'<meta http-equiv="refresh" content="0;url={url}"><title>Opening Pipedeck…</title></head>'
@@ -32,9 +36,9 @@ def write_opener(cfg: Config) -> Path:
     return path
 
 
-def open_in_browser(cfg: Config) -> bool:
-    """Show the app in the default browser; the browser's argv carries only the redirect file's path."""
-    return webbrowser.open(write_opener(cfg).as_uri())
+def open_in_browser(cfg: Config, path: str = "/") -> bool:
+    """Show the app (at `path`) in the default browser; the browser's argv carries only the redirect file's path."""
+    return webbrowser.open(write_opener(cfg, path).as_uri())
 
 
 def remove_opener(cfg: Config) -> None:

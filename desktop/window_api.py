@@ -75,6 +75,15 @@ class WindowApi:
             return False
         return webbrowser.open(url)
 
+    def open_in_browser(self, path: str) -> bool:
+        """"Open in your browser" (the graph viewer where the window has no WebGL): this page in the user's browser,
+        signed in through the owner-only redirect file, never a secret on a command line."""
+        from .browser import open_in_browser
+
+        if not path.startswith("/") or path.startswith("//"):
+            return False
+        return open_in_browser(self._cfg, path)
+
     def close(self) -> None:
         """Ctrl+W: close this window (the last one closed stops Pipedeck, as the close button does)."""
         logger.info("Ctrl+W: closing the window")

@@ -268,19 +268,28 @@ class SecurityMiddleware:
         return hmac.compare_digest(given.encode("latin-1", "replace"), self.token)
 
     def bootstrap(self, scope):
-        """`/auth?secret=…`: trade the launch secret for an HttpOnly, SameSite=Strict cookie, then go home."""
-        given = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("secret") or [""])[0]
+        """`/auth?secret=…[&next=/path]`: trade the launch secret for an HttpOnly, SameSite=Strict cookie, then go home
+        (or to `next`, a page of this server: "Open in your browser" lands on the graph it was asked from)."""
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        given, landing = (query.get("secret") or [""])[0], local_path((query.get("next") or ["/"])[0])
         if not self.cfg.auth:
-            return RedirectResponse("/", status_code=303)
+            return RedirectResponse(landing, status_code=303)
         if not hmac.compare_digest(given.encode(), self.cfg.secret.encode()):
             return refuse("Refused: that is not this launch's secret. "
                           "Use the address Pipedeck printed when it started.")
-        response = RedirectResponse("/", status_code=303)
+        response = RedirectResponse(landing, status_code=303)
         response.set_cookie(self.cookie, self.cfg.secret, httponly=True, samesite="strict", path="/")
         # The secret sits in this URL: keep it out of history-derived Referer headers and caches.
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def local_path(target: str) -> str:
+    """Where `/auth?next=` may land: a path of this server only (`//host` or a scheme would be an open redirect)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or any(c < " " for c in target):
+        return "/"
+    return target
 
 
 def _headers(scope) -> dict[str, str]:

@@ -78,6 +78,11 @@ document.addEventListener("pd-toast", function (ev) { pdToast(ev.detail.text, ev
     if (url.origin !== location.origin && /^(https?|mailto):$/.test(url.protocol)) {
       ev.preventDefault();
       api.open_external(url.href);
+    } else if (a.classList.contains("open-outside") && url.origin === location.origin) {
+      ev.preventDefault();
+      api.open_in_browser(url.pathname + url.search).then(function (ok) {
+        pdToast(ok ? "Opened in your browser" : "Could not open your browser", ok ? "ok" : "error");
+      });
     } else if (a.hasAttribute("download") && url.origin === location.origin) {
       ev.preventDefault();
       api.save_as(url.pathname + url.search, a.getAttribute("download") || "").then(function (r) {

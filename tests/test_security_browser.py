@@ -76,3 +76,13 @@ def test_second_launch_asks_the_headless_one_without_passing_the_secret(tmp_path
         assert_secret_stays_home(log, running.ready_url)
     finally:
         running.stop()
+
+
+def test_open_in_browser_lands_on_the_asked_page_through_the_owner_only_file(tmp_path):
+    from desktop.browser import write_opener
+    from server.config import Config
+
+    cfg = Config(data_dir=tmp_path, secret="s" * 40, port=5123)
+    page = write_opener(cfg, "/graph/acme/shop/20240301")
+    assert page.stat().st_mode & 0o777 == 0o600
+    assert "/auth?secret=" + "s" * 40 + "&amp;next=/graph/acme/shop/20240301" in page.read_text()

@@ -3,7 +3,7 @@ import json
 import sqlite3
 import subprocess
 import sys
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import httpx
 import pytest
@@ -46,6 +46,13 @@ def test_ready_url_carries_the_secret_and_sets_a_strict_httponly_cookie(shared_s
     assert f"pipedeck_secret_{shared_server.port}=" in cookie
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
     assert r.headers["referrer-policy"] == "no-referrer"
+
+
+def test_the_secret_can_land_on_a_page_of_this_server_only(shared_server):
+    for target, landing in (("/graph/acme/shop/20240301", "/graph/acme/shop/20240301"), ("//evil.example/x", "/"),
+                            ("https://evil.example/", "/"), ("/\\evil.example", "/"), ("graph", "/")):
+        r = httpx.get(shared_server.ready_url + "&next=" + quote(target, safe=""))
+        assert r.status_code == 303 and r.headers["location"] == landing, (target, r.text)
 
 
 def test_without_the_secret_every_page_is_refused_plainly(anon):
