@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 import server.workflows as workflows
 from server.app import create_app
 from server.config import Config
-from server.security import cookie_name
+from server.security import TOKEN_HEADER, cookie_name, csrf_token
 
 EXAMPLES = Path(__file__).parent / "example_workflows"
 HX = {"HX-Request": "true"}
@@ -26,7 +26,8 @@ def make_app(base: Path, monkeypatch, *folders: Path):
 
 @contextmanager
 def client(cfg, app):
-    with TestClient(app, base_url=cfg.base_url, headers={"Origin": cfg.base_url}) as c:
+    # As the window does: the launch cookie, the Origin, and the page's CSRF token on every request.
+    with TestClient(app, base_url=cfg.base_url, headers={"Origin": cfg.base_url, TOKEN_HEADER: csrf_token(cfg)}) as c:
         c.cookies.set(cookie_name(cfg), cfg.secret)
         yield c
 

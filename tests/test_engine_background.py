@@ -8,6 +8,7 @@ from fasthtml.common import P
 
 from server.engine import Background, Text, Workflow
 from server.engine.registry import add_workflow
+from server.security import csrf_token
 from tests.engine_support import HX, client, make_app, walk
 
 GATE = threading.Event()  # the producer finishes when the test lets it
@@ -51,7 +52,8 @@ def test_progress_is_pushed_to_the_open_window_and_the_value_stored(tmp_path, mo
     GATE.clear()
     cfg, app = app_with_slow(tmp_path, monkeypatch)
     runs = app.state.ctx.runs
-    socket = cfg.base_url.replace("http", "ws", 1) + "/chat/ws"  # the chat panel's, open in every window
+    # The chat panel's socket, open in every window; the page's CSRF token rides in its URL.
+    socket = cfg.base_url.replace("http", "ws", 1) + "/chat/ws?token=" + csrf_token(cfg)
     with client(cfg, app) as c, c.websocket_connect(socket, headers={"Origin": cfg.base_url}) as ws:
         r = walk(c, "slow", "one", ("topic", "tea"))
         card = c.get("/slow/result", params={"pipeline_id": "one"}, headers=HX).text
