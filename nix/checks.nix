@@ -1,18 +1,20 @@
 # `nix flake check`: the test suite inside the build sandbox. No network: Botify and Ollama are the fakes in
-# tests/fakes on loopback; the window test starts its own Xvfb. The flake's evaluation tests (marker "nix")
-# need nix itself, which the sandbox does not have: .ci/run runs them.
-{ lib, stdenv, callPackage, desktop-file-utils, chromium, xorg, xdotool, imagemagick, makeFontsConf
-, dejavu_fonts, src }:
+# tests/fakes on loopback; the window test starts its own Xvfb. Every program a test runs comes from
+# nix/check-tools.nix (CI reproduces this sandbox with exactly those: nix/sandbox-check). The flake's
+# evaluation tests (marker "nix") need nix itself, which the sandbox does not have: .ci/run runs them.
+{ lib, stdenv, callPackage, makeFontsConf, dejavu_fonts, pkgs, src }:
 let
   python = callPackage ./python.nix { withTests = true; };
   linux = stdenv.hostPlatform.isLinux;
+  pick = import ./pick.nix "";
 in
 stdenv.mkDerivation {
   pname = "pipedeck-tests";
   version = "0";
   inherit src;
-  nativeBuildInputs = [ python desktop-file-utils ]
-    ++ lib.optionals linux [ chromium xorg.xorgserver xdotool imagemagick ];
+  nativeBuildInputs = [ python ] ++ callPackage ./tools.nix { inherit pkgs; };
+  # The sandbox has no /usr/bin/env: `./pipedeck` (run by a test) gets the store's bash.
+  postPatch = "patchShebangs pipedeck";
   dontConfigure = true;
   dontBuild = true;
   doCheck = true;
@@ -23,7 +25,7 @@ stdenv.mkDerivation {
     # The sandbox has no system fonts; the window and browser screenshots need some.
     FONTCONFIG_FILE = "${makeFontsConf { fontDirectories = [ dejavu_fonts ]; }}";
   } // lib.optionalAttrs linux {
-    PIPEDECK_CHROMIUM = "${chromium}/bin/chromium";
+    PIPEDECK_CHROMIUM = "${pick pkgs [ "chromium" ]}/bin/chromium";
     # As in .ci/run: a missing tool fails the check instead of skipping (Linux has them all).
     CI = "true";
     # Chromium's own sandbox (inside Qt WebEngine) cannot start inside the build sandbox.
