@@ -339,3 +339,41 @@ def test_the_installed_layout_runs_from_its_share_folder_alone(tmp_path):
         proc.terminate()
         proc.wait(15)
     assert (tmp_path / "data" / "pipedeck.db").exists()
+
+
+def nix_eval(expression: str):
+    exe = require("nix-instantiate", "to read the flake's lists (Debian package nix-bin)")
+    proc = subprocess.run([exe, "--eval", "--strict", "--json", "-E", expression], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.nix
+def test_every_program_a_test_runs_is_in_the_checks_tool_list():
+    """nix/check-tools.nix feeds both the check's inputs and CI's sandbox PATH: a test calling a program it
+    does not list would fail in `nix flake check`."""
+    listed = set(nix_eval("with import ./nix/check-tools.nix; builtins.concatMap (t: t.commands) (all ++ linux)"))
+    called = set()
+    for test in (ROOT / "tests").glob("*.py"):
+        text = test.read_text()
+        called |= set(re.findall(r'require\("([^"/]+)"', text))
+        called |= set(re.findall(r'(?:run|Popen)\(\[\s*"([A-Za-z][\w-]*)"', text))
+    called -= {"nix", "nix-instantiate"}  # the evaluation tests: marker "nix", run by .ci/run, not in the check
+    assert called and called <= listed, f"not in nix/check-tools.nix: {sorted(called - listed)}"
+
+
+@pytest.mark.nix
+def test_nixpkgs_python_versions_name_the_file_and_commit_for_every_package():
+    rows = {}
+    for line in (ROOT / "nix" / "python-versions.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            spec, _, source = line.partition("#")
+            name, version = spec.strip().split("==")
+            file, commit, how = source.split()[:3]
+            assert file.startswith("pkgs/development/python-modules/") and file.endswith(".nix"), name
+            assert re.fullmatch(r"[0-9a-f]{40}|-", commit) and how in ("read", "branch") and version, name
+            rows[name.lower()] = version
+    lists = nix_eval("with import ./nix/python-packages.nix; map (p: if builtins.isList p then builtins.head p "
+                     "else p) (app ++ qt ++ test)")
+    assert sorted(set(lists) - set(rows)) == [], "every package the flake installs on Linux has its version"
