@@ -12,7 +12,7 @@ stdenv.mkDerivation {
   pname = "pipedeck-tests";
   version = "0";
   inherit src;
-  nativeBuildInputs = [ python ] ++ callPackage ./tools.nix { inherit pkgs; };
+  nativeBuildInputs = [ python ] ++ import ./tools.nix { inherit lib stdenv pkgs; };
   # The sandbox has no /usr/bin/env: `./pipedeck` (run by a test) gets the store's bash.
   postPatch = "patchShebangs pipedeck";
   dontConfigure = true;

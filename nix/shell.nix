@@ -6,7 +6,7 @@ let
   pick = import ./pick.nix "";
 in
 mkShell {
-  packages = [ python (pick pkgs [ "ollama" ]) ] ++ callPackage ./tools.nix { inherit pkgs; };
+  packages = [ python (pick pkgs [ "ollama" ]) ] ++ import ./tools.nix { inherit lib stdenv pkgs; };
   env = {
     PIPEDECK_PYTHON = "${python}/bin/python";
   } // lib.optionalAttrs stdenv.hostPlatform.isLinux {
