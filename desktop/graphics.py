@@ -2,9 +2,9 @@
 
 On Linux, Qt WebEngine aborts the whole process ("Could not initialize GLX") when GL does not work: nixpkgs' Qt
 on a distribution other than NixOS finds no GL driver (the nixGL problem), and so do some remote or virtual
-displays. A GLX (or, on Wayland, EGL) probe through ctypes, asking libglvnd for a driver, runs first: when it fails Qt
-draws in software instead, and when even the GL libraries cannot load the app opens in the browser with the
-reason. On macOS the window is pywebview's Cocoa backend (WKWebView): nixpkgs' Qt there has no WebEngine.
+displays. A GLX (or, on Wayland, EGL) probe through ctypes, asking libglvnd for a driver, runs first: when it
+fails Qt draws in software instead, and when even the GL libraries cannot load the app opens in the browser
+with the reason. On macOS the window is pywebview's Cocoa backend (WKWebView): nixpkgs' Qt there has no WebEngine.
 """
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def cocoa_unavailable() -> str | None:
 
 
 def _wayland() -> bool:
-    return bool(os.environ.get("WAYLAND_DISPLAY")) and os.environ.get("QT_QPA_PLATFORM", "wayland").startswith("wayland")
+    platform = os.environ.get("QT_QPA_PLATFORM", "wayland")
+    return bool(os.environ.get("WAYLAND_DISPLAY")) and platform.startswith("wayland")
 
 
 def _glx_problem() -> str | None:
