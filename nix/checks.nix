@@ -4,6 +4,7 @@
 # evaluation tests (marker "nix") need nix itself, which the sandbox does not have: .ci/run runs them.
 { lib, stdenv, callPackage, makeFontsConf, dejavu_fonts, pkgs, src }:
 let
+  mesa = pick pkgs [ "mesa" ];
   python = callPackage ./python.nix { withTests = true; };
   linux = stdenv.hostPlatform.isLinux;
   pick = import ./pick.nix "";
@@ -30,11 +31,16 @@ stdenv.mkDerivation {
     CI = "true";
     # Chromium's own sandbox (inside Qt WebEngine) cannot start inside the build sandbox.
     QTWEBENGINE_DISABLE_SANDBOX = "1";
+    # The sandbox has no /run/opengl-driver: Mesa's software rasteriser gives Qt working GL, as Debian's does in
+    # CI (tests/test_graphics.py breaks it on purpose to test the fallback).
+    LIBGL_DRIVERS_PATH = "${mesa}/lib/dri";
+    __EGL_VENDOR_LIBRARY_FILENAMES = "${mesa}/share/glvnd/egl_vendor.d/50_mesa.json";
   };
   checkPhase = ''
     runHook preCheck
     export HOME=$TMPDIR XDG_DATA_HOME=$TMPDIR/xdg-data XDG_RUNTIME_DIR=$TMPDIR/xdg-runtime
     mkdir -p $XDG_RUNTIME_DIR && chmod 700 $XDG_RUNTIME_DIR
+    ${lib.optionalString linux "export LD_LIBRARY_PATH=${mesa}/lib\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"}
     $PIPEDECK_PYTHON -m pytest -q -p no:cacheprovider -m "not nix" tests
     runHook postCheck
   '';

@@ -38,7 +38,9 @@ def no_gl(tmp_path_factory) -> dict:
     for name in ("libGLX_mesa.so.0", "libGLX_indirect.so.0", "libEGL_mesa.so.0"):
         (libs / name).write_bytes(b"")
     path = os.pathsep.join(filter(None, [str(libs), os.environ.get("LD_LIBRARY_PATH")]))
-    return {"LD_LIBRARY_PATH": path, "__EGL_VENDOR_LIBRARY_DIRS": str(libs / "none")}
+    # No EGL vendor either (nix/checks.nix names Mesa's by file: that name is replaced by one that does not exist).
+    return {"LD_LIBRARY_PATH": path, "__EGL_VENDOR_LIBRARY_DIRS": str(libs / "none"),
+            "__EGL_VENDOR_LIBRARY_FILENAMES": str(libs / "none.json")}
 
 
 def probe(display: str, extra: dict) -> tuple[subprocess.CompletedProcess, list]:

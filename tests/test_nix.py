@@ -234,9 +234,14 @@ def test_check_runs_the_suite_with_the_window_tools_and_without_the_nix_tests(ni
         assert f"-{tool}-" in linux["nativeBuildInputs"], tool
     assert "-pipedeck-python-dev-" in linux["nativeBuildInputs"]
     assert linux["postPatch"] == "patchShebangs pipedeck", "the sandbox has no /usr/bin/env"
+    # No GL driver in the sandbox: Mesa's software rasteriser, found through libglvnd's variables.
+    mesa = re.fullmatch(r"(/nix/store/\S+-mesa-[\d.]+)/lib/dri", linux["LIBGL_DRIVERS_PATH"]).group(1)
+    assert linux["__EGL_VENDOR_LIBRARY_FILENAMES"] == f"{mesa}/share/glvnd/egl_vendor.d/50_mesa.json"
+    assert f"export LD_LIBRARY_PATH={mesa}/lib${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" in linux["checkPhase"]
     assert re.fullmatch(r"/nix/store/\S+-fonts\.conf", linux["FONTCONFIG_FILE"])
     darwin = nix.derivation("checks.aarch64-darwin.tests")["env"]
-    assert "CI" not in darwin and "PIPEDECK_CHROMIUM" not in darwin
+    assert "CI" not in darwin and "PIPEDECK_CHROMIUM" not in darwin and "LIBGL_DRIVERS_PATH" not in darwin
+    assert "mesa" not in darwin["checkPhase"]
     assert darwin["__darwinAllowLocalNetworking"] == "1"
 
 

@@ -88,6 +88,7 @@ let
         xdotool = leaf (trivial "xdotool-3.20211022.1");
         imagemagick = leaf (trivial "imagemagick-7.1.2");
         desktop-file-utils = leaf (trivial "desktop-file-utils-0.28");
+        mesa = leaf (trivial "mesa-25.2.6");
         util-linux = leaf (trivial "util-linux-2.41.2");
         xdg-utils = leaf (trivial "xdg-utils-1.2.1");
         dejavu_fonts = leaf (trivial "dejavu-fonts-2.37");
