@@ -61,10 +61,14 @@ def test_toolkit_is_cocoa_on_macos_and_qt_elsewhere(platform, expected):
 
 def test_macos_checks_cocoa_and_never_asks_qt(monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(graphics, "cocoa_unavailable", lambda: "cocoa says no")
     asked = []
-    why = graphics.unavailable(lambda: asked.append("qt"))
-    assert asked == []
-    # pyobjc exists only on macOS: here its absence is the reason, named for the user.
+    assert graphics.unavailable(lambda: asked.append("qt")) == "cocoa says no" and asked == []
+
+
+def test_missing_pyobjc_is_named_as_the_reason(monkeypatch):
+    monkeypatch.setitem(sys.modules, "AppKit", None)  # an import of it now fails, as where pyobjc is missing
+    why = graphics.cocoa_unavailable()
     assert why.startswith("the window toolkit (pywebview with Cocoa/WebKit through pyobjc) could not load")
 
 
