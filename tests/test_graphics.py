@@ -13,22 +13,14 @@ import sys
 import pytest
 
 from desktop import graphics
-from tests.support import ROOT, require
-from tests.window_support import WindowProcess, Xvfb, screenshot, wait_for, x_windows
+from tests.support import ROOT
+from tests.test_window import display  # noqa: F401  (the module's Xvfb, the tools required)
+from tests.window_support import WindowProcess, screenshot, wait_for, x_windows
 
 pytestmark = pytest.mark.timeout(180)
 PROBE = "import json, os; from desktop import graphics; why = graphics.prepare_qt(); " \
         "print(json.dumps([why, {k: os.environ.get(k) for k in ('QT_XCB_GL_INTEGRATION', 'QT_QUICK_BACKEND', " \
         "'QTWEBENGINE_CHROMIUM_FLAGS')}]))"
-
-
-@pytest.fixture(scope="module")
-def display():
-    xvfb = Xvfb(require("Xvfb", "to show the native window on a virtual display (Debian package xvfb)"))
-    require("xdotool", "to find the native window (Debian package xdotool)")
-    require("import", "to screenshot the native window (Debian package imagemagick)")
-    yield xvfb.display
-    xvfb.stop()
 
 
 @pytest.fixture(scope="module")
