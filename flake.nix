@@ -13,7 +13,7 @@
     in
     {
       packages = forAllSystems (system: pkgs: rec {
-        pipedeck = pkgs.callPackage ./nix/package.nix { inherit src; };
+        pipedeck = pkgs.callPackage ./nix/package.nix { inherit src pkgs; };
         default = pipedeck;
       });
 
@@ -25,11 +25,11 @@
       });
 
       devShells = forAllSystems (system: pkgs: {
-        default = pkgs.callPackage ./nix/shell.nix { };
+        default = pkgs.callPackage ./nix/shell.nix { inherit pkgs; };
       });
 
       checks = forAllSystems (system: pkgs: {
-        tests = pkgs.callPackage ./nix/checks.nix { inherit src; };
+        tests = pkgs.callPackage ./nix/checks.nix { inherit src pkgs; };
       });
     };
 }

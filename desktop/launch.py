@@ -77,9 +77,11 @@ class Startup:
 
 def _native_windows(cfg: Config):
     """The window manager of this launch, or None (and the reason, on stderr) when the toolkit cannot start."""
+    from . import graphics
     from .window import NativeWindows, unavailable
 
-    if why := unavailable():
+    # Graphics (issue 11, desktop/graphics.py): Cocoa on macOS; on Linux a GL probe that switches Qt to software.
+    if why := graphics.unavailable(unavailable):
         print(f"Pipedeck cannot open its window: {why}.\nOpening it in your default browser instead "
               f"(`./pipedeck --browser` does this directly; the README lists what the window needs).",
               file=sys.stderr, flush=True)

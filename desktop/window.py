@@ -12,7 +12,7 @@ from loguru import logger
 
 from server.config import STATIC_DIR, Config
 
-from . import chromium, window_state
+from . import chromium, graphics, window_state
 from .window_api import WindowApi
 
 TITLE = "Pipedeck"
@@ -56,7 +56,7 @@ def unavailable() -> str | None:
 def _prepare_qt_environment() -> None:
     # Qt is the one backend Pipedeck is built and tested with (PyPI wheels, and what nixpkgs' pywebview uses);
     # without this pywebview would first try GTK for webview.screens and print a traceback when it is missing.
-    os.environ["PYWEBVIEW_GUI"] = "qt"
+    os.environ["PYWEBVIEW_GUI"] = graphics.toolkit()  # Cocoa on macOS, Qt elsewhere (desktop/graphics.py)
     chromium.prepare()
 
 
@@ -179,7 +179,7 @@ def run(cfg: Config, windows: NativeWindows, startup) -> None:
 
     try:
         # private_mode: nothing of the page's storage outlives the launch; the session secret is per launch anyway.
-        webview.start(show_app_when_ready, gui="qt", icon=str(ICON), private_mode=True)
+        webview.start(show_app_when_ready, gui=graphics.toolkit(), icon=str(ICON), private_mode=True)
     finally:
         signal.set_wakeup_fd(-1)
         reader.close()

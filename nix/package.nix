@@ -1,7 +1,9 @@
 # The app: desktop/, server/ and static/ in $out/share/pipedeck, and bin/pipedeck running them with the
 # pinned Python and the pinned Ollama on PATH (started by the app when none answers, see desktop/ollama_service.py).
-{ lib, stdenv, callPackage, makeWrapper, ollama, src }:
+# PIPEDECK_LAUNCHER (every system, macOS too): `pipedeck install-launcher` points the menu entry / app bundle here.
+{ lib, stdenv, callPackage, makeWrapper, pkgs, src }:
 let
+  ollama = import ./pick.nix "" pkgs [ "ollama" ];
   python = callPackage ./python.nix { };
   project = (builtins.fromTOML (builtins.readFile ../pyproject.toml)).project;
 in

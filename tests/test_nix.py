@@ -1,8 +1,9 @@
 """The Nix flake, evaluated for real but offline: against the stub nixpkgs in tests/nix, in a private store.
 
 Real nixpkgs cannot be fetched here (no GitHub, no binary cache), so `--override-input nixpkgs path:<stub>`
-swaps in a package set with exactly the attributes the flake uses. Every system's package, app, dev shell and
-check is instantiated, and the stub's trace of what was used must equal tests/nix/attributes.txt.
+swaps in a package set modelled on nixpkgs at the locked commit (each attribute read from nixpkgs' source and
+recorded in tests/nix/attributes.txt). Every system's package, app, dev shell and check is instantiated, the
+stub's trace of what was used must equal that list, and renamed attributes evaluate under either spelling.
 """
 from __future__ import annotations
 
@@ -38,20 +39,33 @@ class Nix:
     stub: Path
     traced: set = field(default_factory=set)
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(self, *args: str, check: bool = True, record: bool = True) -> subprocess.CompletedProcess:
+        """Run nix; `record` adds the stub attributes it used to `traced` (not for runs against a changed stub)."""
         cmd = [self.exe, "--extra-experimental-features", "nix-command flakes", "--store", str(self.base / "store"),
                "--option", "sandbox", "false", "--option", "build-users-group", "", "--option", "substituters", "",
                "--option", "flake-registry", "", *args]
         env = {**os.environ, "HOME": str(self.base / "home"), "XDG_CACHE_HOME": str(self.base / "cache"),
                "XDG_CONFIG_HOME": str(self.base / "config"), "NIX_CONFIG": ""}
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-        self.traced |= set(TRACE.findall(proc.stderr))
+        if record:
+            self.traced |= set(TRACE.findall(proc.stderr))
         if check and proc.returncode != 0:
             raise AssertionError(f"{' '.join(args)} failed:\n{proc.stderr[-4000:]}")
         return proc
 
-    def flake_args(self, attr: str = "") -> list[str]:
-        return ["--override-input", "nixpkgs", f"path:{self.stub}", f"path:{self.flake}{'#' + attr if attr else ''}"]
+    def flake_args(self, attr: str = "", stub: Path | None = None, flake: Path | None = None) -> list[str]:
+        return ["--override-input", "nixpkgs", f"path:{stub or self.stub}",
+                f"path:{flake or self.flake}{'#' + attr if attr else ''}"]
+
+    def variant(self, name: str, of: Path, path: str, old: str, new: str) -> Path:
+        """A copy of the flake or the stub with one edit in one file (the edit must apply)."""
+        changed = self.base / name
+        if not changed.exists():
+            shutil.copytree(of, changed)
+            target = changed / path
+            assert old in target.read_text(), f"{old!r} not in {path}"
+            target.write_text(target.read_text().replace(old, new, 1))
+        return changed
 
     def eval_json(self, attr: str, apply: str | None = None):
         extra = ["--apply", apply] if apply else []
@@ -105,10 +119,48 @@ def test_lock_pins_nixpkgs_to_one_commit_of_the_branch_flake_nix_names():
     assert url == f"github:NixOS/nixpkgs/{original['ref']}"
 
 
+def attribute_table() -> dict[str, list[str]]:
+    """tests/nix/attributes.txt: attribute, then the nixpkgs file, the commit it was read at and the version."""
+    rows = [line.split() for line in (ROOT / "tests" / "nix" / "attributes.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    return {row[0]: row[1:] for row in rows}
+
+
 @pytest.mark.nix
 def test_flake_check_evaluates_every_output_against_the_stub(nix, checked):
     assert checked.returncode == 0
-    assert "nixpkgs-attribute: python3Packages.python-fasthtml" in checked.stderr
+    # nixos-25.11 spells it fasthtml; python-fasthtml is the later rename (see the next test).
+    assert "nixpkgs-attribute: python3Packages.fasthtml" in checked.stderr
+    for system in SYSTEMS:
+        assert nix.derivation(f"checks.{system}.tests")["env"]["pname"] == "pipedeck-tests"
+
+
+@pytest.mark.nix
+@pytest.mark.parametrize("renamed", [False, True], ids=["fasthtml-as-at-the-pin", "python-fasthtml-after-rename"])
+def test_flake_evaluates_on_either_side_of_the_fasthtml_rename(nix, renamed):
+    stub = nix.variant("stub-renamed", nix.stub, "stub.nix", "renamedFasthtml = false;",
+                       "renamedFasthtml = true;") if renamed else nix.stub
+    proc = nix.run("flake", "check", "--no-build", *nix.flake_args(stub=stub), record=False)
+    used = set(TRACE.findall(proc.stderr))
+    assert ("python3Packages.python-fasthtml" in used) == renamed
+    assert ("python3Packages.fasthtml" in used) == (not renamed)
+    for system in SYSTEMS:  # every system's app still points at its wrapper
+        app = json.loads(nix.run("eval", "--json", *nix.flake_args(f"apps.{system}.default.program", stub=stub),
+                                 record=False).stdout)
+        assert app.endswith("/bin/pipedeck")
+
+
+@pytest.mark.nix
+def test_missing_attribute_fails_with_a_message_naming_it_and_what_to_do(nix):
+    stub = nix.variant("stub-without-fasthtml", nix.stub, "stub.nix",
+                       '(if renamedFasthtml then "python-fasthtml" else "fasthtml")', "")
+    proc = nix.run("eval", "--raw", *nix.flake_args("packages.x86_64-linux.default.drvPath", stub=stub), check=False,
+                   record=False)
+    assert proc.returncode != 0
+    message = " ".join(proc.stderr.split())
+    assert "needs python3Packages.python-fasthtml or python3Packages.fasthtml, which the nixpkgs in flake.lock " \
+           "does not have" in message, proc.stderr
+    assert "add the new name" in message and "tests/nix/attributes.txt" in message
 
 
 @pytest.mark.nix
@@ -137,8 +189,26 @@ def test_wrapper_runs_desktop_with_pinned_python_and_ollama(nix, checked):
     python = nix.derivation("packages.x86_64-linux.default.python")
     assert '"${qtWrapperArgs[@]}"' in python["env"]["installPhase"]
     assert any("qtwebengine" in d for d in python["inputDrvs"])
-    darwin_python = nix.derivation("packages.aarch64-darwin.default.python")
-    assert not any("qtwebengine" in d for d in darwin_python["inputDrvs"]), "nixpkgs has no WebEngine on macOS"
+    for system in SYSTEMS:
+        script = nix.derivation(f"packages.{system}.default")["env"]["installPhase"]
+        # `pipedeck install-launcher` (a menu entry on Linux, an app bundle on macOS) points at this wrapper.
+        assert "--set-default PIPEDECK_LAUNCHER $out/bin/pipedeck" in script, system
+
+
+@pytest.mark.nix
+def test_macos_gets_the_cocoa_webview_inputs_and_linux_gets_qt(nix, checked):
+    cocoa = ["pyobjc-core", "pyobjc-framework-Cocoa", "pyobjc-framework-WebKit", "pyobjc-framework-Quartz",
+             "pyobjc-framework-Security"]
+    for system in SYSTEMS:
+        env = nix.derivation(f"packages.{system}.default.python.env")["env"]["paths"]
+        inputs = nix.derivation(f"packages.{system}.default.python")["inputDrvs"]
+        if system in LINUX:
+            assert "-pyside6" in env and "-qtpy" in env and not any(f"-{p}" in env for p in cocoa)
+            assert any("qtwebengine" in d for d in inputs) and any("wrap-qt6-apps-hook" in d for d in inputs)
+        else:
+            assert all(f"-{p}" in env for p in cocoa) and "-pyside6" not in env, system
+            assert not any("qt" in d.split("-", 1)[1] for d in inputs), "Qt only on Linux"
+        assert "-pywebview" in env and "-watchfiles" in env and "-scipy" in env
 
 
 @pytest.mark.nix
@@ -158,10 +228,20 @@ def test_check_runs_the_suite_with_the_window_tools_and_without_the_nix_tests(ni
     linux = nix.derivation("checks.x86_64-linux.tests")["env"]
     assert '$PIPEDECK_PYTHON -m pytest -q -p no:cacheprovider -m "not nix" tests' in linux["checkPhase"]
     assert linux["CI"] == "true" and linux["doCheck"] == "1" and linux["PIPEDECK_CHROMIUM"].endswith("/bin/chromium")
-    assert all(f"-{tool}-" in linux["nativeBuildInputs"] for tool in ("xorg-server", "xdotool", "imagemagick"))
+    # Every package of nix/check-tools.nix: mount and prlimit (util-linux), xdg-open (xdg-utils) included.
+    for tool in ("xorg-server", "xdotool", "imagemagick", "util-linux", "xdg-utils", "desktop-file-utils",
+                 "chromium"):
+        assert f"-{tool}-" in linux["nativeBuildInputs"], tool
+    assert "-pipedeck-python-dev-" in linux["nativeBuildInputs"]
+    assert linux["postPatch"] == "patchShebangs pipedeck", "the sandbox has no /usr/bin/env"
+    # No GL driver in the sandbox: Mesa's software rasteriser, found through libglvnd's variables.
+    mesa = re.fullmatch(r"(/nix/store/\S+-mesa-[\d.]+)/lib/dri", linux["LIBGL_DRIVERS_PATH"]).group(1)
+    assert linux["__EGL_VENDOR_LIBRARY_FILENAMES"] == f"{mesa}/share/glvnd/egl_vendor.d/50_mesa.json"
+    assert f"export LD_LIBRARY_PATH={mesa}/lib${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" in linux["checkPhase"]
     assert re.fullmatch(r"/nix/store/\S+-fonts\.conf", linux["FONTCONFIG_FILE"])
     darwin = nix.derivation("checks.aarch64-darwin.tests")["env"]
-    assert "CI" not in darwin and "PIPEDECK_CHROMIUM" not in darwin
+    assert "CI" not in darwin and "PIPEDECK_CHROMIUM" not in darwin and "LIBGL_DRIVERS_PATH" not in darwin
+    assert "mesa" not in darwin["checkPhase"]
     assert darwin["__darwinAllowLocalNetworking"] == "1"
 
 
@@ -171,17 +251,20 @@ def test_stub_fails_loudly_when_the_flake_uses_an_attribute_it_does_not_have(nix
     changed = nix.base / "flake-with-requests"
     shutil.copytree(nix.flake, changed)
     packages = changed / "nix" / "python-packages.nix"
-    packages.write_text(packages.read_text().replace("    loguru\n", "    loguru\n    requests\n", 1))
+    packages.write_text(packages.read_text().replace('    "loguru"\n', '    "loguru"\n    "requests"\n', 1))
     proc = nix.run("flake", "check", "--no-build", "--override-input", "nixpkgs", f"path:{nix.stub}",
                    f"path:{changed}", check=False)
     assert proc.returncode != 0
-    assert re.search(r"undefined variable 'requests'|attribute 'requests' missing", proc.stderr), proc.stderr
+    assert "needs python3Packages.requests, which the nixpkgs in flake.lock does not have" in proc.stderr, proc.stderr
 
 
 @pytest.mark.nix
 def test_stub_provides_exactly_the_committed_attributes_and_the_flake_uses_them_all(nix, checked):
-    committed = (ROOT / "tests" / "nix" / "attributes.txt").read_text().split()
+    table = attribute_table()
+    committed = list(table)
     assert committed == sorted(committed) and len(committed) == len(set(committed))
+    for name, (file, commit, version) in table.items():  # where each was checked against nixpkgs' source
+        assert file.startswith(("pkgs/", "lib/")) and re.fullmatch(r"[0-9a-f]{40}|-", commit) and version, name
     provided = json.loads(nix.run("eval", "--json", f"path:{nix.stub}#attributeNames").stdout)
     assert provided == committed
     # Every evaluation above (flake check, the outputs' attributes) traced what it touched.
@@ -221,7 +304,7 @@ def test_launcher_uses_the_dev_shells_python_instead_of_uv(tmp_path):
     fake = tmp_path / "python"
     fake.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\n')
     fake.chmod(0o755)
-    env = {"PATH": "/usr/bin:/bin", "PIPEDECK_PYTHON": str(fake), "HOME": str(tmp_path)}
+    env = {"PATH": os.environ["PATH"], "PIPEDECK_PYTHON": str(fake), "HOME": str(tmp_path)}
     proc = subprocess.run([str(ROOT / "pipedeck"), "test", "-k", "smoke"], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "args").read_text().split() == ["-m", "pytest", "-k", "smoke"]
@@ -261,3 +344,41 @@ def test_the_installed_layout_runs_from_its_share_folder_alone(tmp_path):
         proc.terminate()
         proc.wait(15)
     assert (tmp_path / "data" / "pipedeck.db").exists()
+
+
+def nix_eval(expression: str):
+    exe = require("nix-instantiate", "to read the flake's lists (Debian package nix-bin)")
+    proc = subprocess.run([exe, "--eval", "--strict", "--json", "-E", expression], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.nix
+def test_every_program_a_test_runs_is_in_the_checks_tool_list():
+    """nix/check-tools.nix feeds both the check's inputs and CI's sandbox PATH: a test calling a program it
+    does not list would fail in `nix flake check`."""
+    listed = set(nix_eval("with import ./nix/check-tools.nix; builtins.concatMap (t: t.commands) (all ++ linux)"))
+    called = set()
+    for test in (ROOT / "tests").glob("*.py"):
+        text = test.read_text()
+        called |= set(re.findall(r'require\("([^"/]+)"', text))
+        called |= set(re.findall(r'(?:run|Popen)\(\[\s*"([A-Za-z][\w-]*)"', text))
+    called -= {"nix", "nix-instantiate"}  # the evaluation tests: marker "nix", run by .ci/run, not in the check
+    assert called and called <= listed, f"not in nix/check-tools.nix: {sorted(called - listed)}"
+
+
+@pytest.mark.nix
+def test_nixpkgs_python_versions_name_the_file_and_commit_for_every_package():
+    rows = {}
+    for line in (ROOT / "nix" / "python-versions.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            spec, _, source = line.partition("#")
+            name, version = spec.strip().split("==")
+            file, commit, how = source.split()[:3]
+            assert file.startswith("pkgs/development/python-modules/") and file.endswith(".nix"), name
+            assert re.fullmatch(r"[0-9a-f]{40}|-", commit) and how in ("read", "branch") and version, name
+            rows[name.lower()] = version
+    lists = nix_eval("with import ./nix/python-packages.nix; map (p: if builtins.isList p then builtins.head p "
+                     "else p) (app ++ qt ++ test)")
+    assert sorted(set(lists) - set(rows)) == [], "every package the flake installs on Linux has its version"

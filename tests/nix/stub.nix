@@ -1,5 +1,10 @@
-# The stub package set. A leaf is what the flake may use; `realize` wraps each in a trace of its path.
+# The stub package set: nixpkgs as it is at the commit in flake.lock (nixos-25.11), reduced to the attributes
+# the flake uses. Each is recorded in tests/nix/attributes.txt with the nixpkgs file and commit it was read at.
+# A leaf is what the flake may use; `realize` wraps each in a trace of its path.
 let
+  # fasthtml became python-fasthtml on nixpkgs' master after the 25.11 branch-off; tests/test_nix.py flips
+  # this to evaluate the flake against both sides of the rename.
+  renamedFasthtml = false;
   systems = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
   leaf = value: { __leaf = true; inherit value; };
   isLeaf = v: builtins.isAttrs v && v ? __leaf;
@@ -14,6 +19,7 @@ let
     genAttrs = leaf (names: f: builtins.listToAttrs (map (name: { inherit name; value = f name; }) names));
     optionals = leaf (cond: list: if cond then list else [ ]);
     optionalAttrs = leaf (cond: attrs: if cond then attrs else { });
+    optionalString = leaf (cond: string: if cond then string else "");
     makeBinPath = leaf (pkgs: builtins.concatStringsSep ":" (map (p: "${p}/bin") pkgs));
     platforms = {
       linux = leaf [ "x86_64-linux" "aarch64-linux" ];
@@ -42,9 +48,12 @@ let
         in
         drv // (attrs.passthru or { }) // { meta = attrs.meta or { }; };
       python3PackagesSpec = builtins.listToAttrs (map (name: { inherit name; value = leaf (trivial "python3.13-${name}"); }) [
-        "python-fasthtml" "fastlite" "apsw" "uvicorn" "websockets" "starlette" "aiohttp" "httpx" "pandas"
-        "pyarrow" "numpy" "ollama" "loguru" "pywebview" "pyside6" "qtpy" "psutil"
-        "pytest" "pytest-asyncio" "pytest-timeout" "pytest-xdist" "playwright" "hypothesis"
+        (if renamedFasthtml then "python-fasthtml" else "fasthtml")
+        "fastlite" "apsw" "uvicorn" "websockets" "starlette" "aiohttp" "httpx" "pandas"
+        "pyarrow" "numpy" "scipy" "watchfiles" "ollama" "loguru" "pywebview" "pyside6" "qtpy" "psutil"
+        "pyobjc-core" "pyobjc-framework-Cocoa" "pyobjc-framework-WebKit" "pyobjc-framework-Quartz"
+        "pyobjc-framework-Security"
+        "pytest" "pytest-asyncio" "pytest-timeout" "pytest-xdist" "playwright" "hypothesis" "networkx"
       ]);
       python3Packages = realize "python3Packages." python3PackagesSpec;
       spec = {
@@ -79,6 +88,9 @@ let
         xdotool = leaf (trivial "xdotool-3.20211022.1");
         imagemagick = leaf (trivial "imagemagick-7.1.2");
         desktop-file-utils = leaf (trivial "desktop-file-utils-0.28");
+        mesa = leaf (trivial "mesa-25.2.6");
+        util-linux = leaf (trivial "util-linux-2.41.2");
+        xdg-utils = leaf (trivial "xdg-utils-1.2.1");
         dejavu_fonts = leaf (trivial "dejavu-fonts-2.37");
         makeFontsConf = leaf ({ fontDirectories }: mkDerivation { name = "fonts.conf"; inherit fontDirectories; });
       };
