@@ -111,6 +111,7 @@ def create_app(cfg: Config | None = None) -> FastHTML:
         ctx.menu.append(MenuEntry(f"/{workflow.name}", workflow.title, "Workflows", workflow.order, workflow.description))
         workflow.register(rt)
     for module in discover_apps():
-        module.register(ctx, rt)
+        if (router := module.register(ctx, rt)) is not None:  # an app with WebSockets returns an APIRouter
+            router.to_app(app)
     recovery.register(ctx, rt)
     return app

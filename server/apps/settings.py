@@ -6,12 +6,15 @@ from fasthtml.common import (H1, H2, A, Article, Button, Code, Div, Form, Input,
 from ..botify.token import load_token
 from ..context import MenuEntry
 from ..engine.cards import error_note
+from ..files import human_size
 from ..layout import page
 from ..llm import DEFAULT_MODEL, services
+from ..llm.host import BadAddress
 from ..llm.pull import Puller
 
 ORDER = 90
 MODEL_NAME_MAX = 200
+ADDRESS_MAX = 300
 
 
 def register(ctx, rt):
@@ -19,13 +22,25 @@ def register(ctx, rt):
     puller = Puller(llm, ctx.spawn)
     ctx.menu.append(MenuEntry("/settings", "Settings", "Apps", 90, "The local LLM, its models, and where data lives."))
 
-    def host_form(error=None, saved=False):
+    def host_form(error=None, saved="", typed=None):
+        host, problem = llm.host_and_problem()
         return Form(Label("Ollama address", fr="ollama-host"),
-                    Div(Input(name="address", id="ollama-host", value=llm.host, placeholder=ctx.cfg.ollama_host,
-                              aria_invalid="true" if error else None),
+                    Div(Input(name="address", id="ollama-host", value=host if typed is None else typed,
+                              placeholder=llm.configured_host, maxlength=ADDRESS_MAX,
+                              aria_invalid="true" if error else None, aria_describedby="host-help"),
                         Button("Save", type="submit"), role="group"),
-                    error_note(error), Small("Saved.", cls="muted") if saved else None,
+                    error_note(error or problem),
+                    Small(f"Saved: {saved}." if saved else "http or https, a host and a port; "
+                          "without a port, 11434 as Ollama uses. Empty: back to OLLAMA_HOST.",
+                          cls="muted", id="host-help"),
                     hx_post="/settings/ollama-host", hx_swap="outerHTML", id="host-form")
+
+    def thinking_form():
+        return Form(Label(Input(type="checkbox", role="switch", name="show", value="on", checked=llm.show_thinking,
+                                hx_post="/settings/thinking", hx_trigger="change", hx_target="#thinking-form",
+                                hx_swap="outerHTML"),
+                          "Let thinking models reason before they answer (shown folded in the chat)"),
+                    id="thinking-form")
 
     async def models_view():
         status = await llm.status()
@@ -39,7 +54,9 @@ def register(ctx, rt):
                                     hx_swap="outerHTML"), m)) for m in status.models]
             body = Div(Ul(*items, cls="plain-list"),
                        Small(f"Chats use {status.model}." if status.model else "Pick the model chats should use.",
-                             cls="muted"))
+                             cls="muted"),
+                       P(f"{status.model} takes no tools: the assistant cannot act on your tasks with it.",
+                         cls="muted tools-off") if status.model and not status.tools else None)
         return Div(body, id="models")
 
     def models_loader(oob=False):
@@ -57,7 +74,8 @@ def register(ctx, rt):
             return Div(controls, error_note(error), id="pull")
         if not p.finished:
             bar = Div(Progress(value=p.completed, max=p.total or None, aria_label=f"Pulling {p.model}"),
-                      Small(f"{p.status} — {p.percent}%" if p.total else p.status),
+                      Small(f"Downloading {p.model} — {p.percent}% ({human_size(p.completed)} of "
+                            f"{human_size(p.total)})" if p.total else p.status),
                       Button("Cancel", cls="secondary small", hx_post="/settings/pull/cancel", hx_target="#pull",
                              hx_swap="outerHTML"), cls="pull-progress")
             # Poll while the download runs; the finished view has no trigger, so polling stops by itself.
@@ -78,7 +96,7 @@ def register(ctx, rt):
         cfg = ctx.cfg
         return page(ctx, "Settings", H1("Settings"),
                     Article(H2("Local LLM (Ollama)"), host_form(),
-                            models_loader(),
+                            models_loader(), thinking_form(),
                             H2("Pull a model"), pull_view()),
                     botify_view(),
                     Article(H2("Folders"), P("Data (the database): ", Code(str(cfg.data_dir))),
@@ -97,11 +115,16 @@ def register(ctx, rt):
 
     @rt("/settings/ollama-host", methods=["post"])
     def set_host(address: str = ""):  # not `host`: FastHTML would fill that from the Host header
-        host = address.strip()
-        if host and (" " in host or len(host) > 500):
-            return host_form("That does not look like an address: use e.g. http://127.0.0.1:11434")
-        llm.set_host(host)  # empty: back to OLLAMA_HOST or the default
-        return host_form(saved=True), models_loader(oob=True)
+        try:
+            saved = llm.set_host(address[:ADDRESS_MAX])  # empty: back to OLLAMA_HOST or the default
+        except BadAddress as e:
+            return host_form(str(e), typed=address[:ADDRESS_MAX])  # the typed text stays, to be corrected
+        return host_form(saved=saved), models_loader(oob=True)
+
+    @rt("/settings/thinking", methods=["post"])
+    def set_thinking(show: str = ""):
+        llm.set_show_thinking(show == "on")
+        return thinking_form()
 
     @rt("/settings/pull", methods=["post"])
     async def pull(model: str = ""):
