@@ -64,20 +64,26 @@ class Assistant:
             await self.hub.send(tasks_changed())
         return result
 
-    async def explain(self, take) -> None:
+    async def explain(self, take) -> bool:
         """A short answer without tools (narration), after every user's answer; silent when the LLM is not there.
 
         `take()` is called once the turn comes and returns the messages to send (None: nothing left to say), so
-        a burst of narration that queued meanwhile is folded into this one reply."""
+        a burst of narration that queued meanwhile is folded into this one reply. False when a user's message
+        stopped the reply: the caller says it again later."""
         async with self.turns.take(NARRATION):
             messages = take()
-            if not messages or not (await self.llm.status()).ready:
-                return
-            self.narrating = asyncio.ensure_future(self.stream_reply(messages, tools=None, quiet=True))
+            if not messages:
+                return True
+            self.narrating = asyncio.ensure_future(self._narrate(messages))
             try:
                 await asyncio.gather(self.narrating, return_exceptions=True)  # cancelled by a user: not an error
+                return not self.narrating.cancelled()
             finally:
                 self.narrating = None
+
+    async def _narrate(self, messages: list[dict]) -> None:
+        if (await self.llm.status()).ready:
+            await self.stream_reply(messages, tools=None, quiet=True)
 
     async def stream_reply(self, messages: list[dict], tools=None, quiet: bool = False) -> tuple[str, list]:
         """Stream one reply into a new message; returns its text and any tool calls.
@@ -140,8 +146,9 @@ class Assistant:
         return text, calls
 
     async def finish(self, msg, text: str, thinking: str, calls: list, failure: str | None, quiet: bool) -> None:
-        if not text and (calls or failure):
-            self.store.delete(msg.id)  # nothing was said: an empty bubble would only confuse
+        # Nothing was said, or a narration reply a user's message stopped (it is said again after the answer).
+        if (not text and (calls or failure)) or (quiet and failure == "stopped"):
+            self.store.delete(msg.id)  # an empty or cut bubble would only confuse
             await self.hub.send(removed(msg.id))
         else:
             final = self.store.save(msg.id, text, INTERRUPTED if failure else DONE, thinking=thinking)

@@ -27,6 +27,7 @@ class Narrator:
         self.worker: asyncio.Task | None = None
         self.explainer: asyncio.Task | None = None
         self.unexplained: list[str] = []
+        self.taken: list[str] = []  # what the reply under way explains
 
     def __call__(self, text: str) -> None:
         try:
@@ -65,11 +66,12 @@ class Narrator:
     async def explain(self) -> None:
         while self.unexplained:
             try:
-                await self.assistant.explain(self.take)
+                if not await self.assistant.explain(self.take):
+                    self.unexplained = self.taken + self.unexplained  # stopped for a user: said again, folded
             except Exception:
                 logger.exception("narration reply failed")
                 self.unexplained = []  # never retried in a loop
 
     def take(self) -> list[dict] | None:
-        texts, self.unexplained = self.unexplained, []
-        return prompt(texts) if texts else None
+        self.taken, self.unexplained = self.unexplained, []
+        return prompt(self.taken) if self.taken else None

@@ -115,6 +115,8 @@ class Fake:
 
     async def config(self, request):
         update = await request.json()
+        if update.pop("reset", False):  # back to the defaults, nothing recorded: a test starts from a known fake
+            self.__init__()
         self.cfg.update(update)
         if "models" in update:
             self.installed = [full_name(m) for m in update["models"]]
@@ -271,6 +273,9 @@ class FakeOllama:
 
     def requests(self) -> list[dict]:
         return self.configure()["requests"]
+
+    def reset(self, **changes) -> dict:
+        return self.configure(reset=True, **changes)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
