@@ -115,7 +115,7 @@ def test_settings_ollama_address_is_saved_and_used(browser, app, fake):
     with open_tab(browser, app, "/settings") as page:
         page.fill("#ollama-host", "127.0.0.1:9")
         page.get_by_role("button", name="Save").click()
-        expect(page.locator("#host-form")).to_contain_text("Saved.")
+        expect(page.locator("#host-form")).to_contain_text("Saved: http://127.0.0.1:9.")
         expect(page.locator("#models")).to_contain_text("Local LLM offline")
         expect(page.locator("#models")).to_contain_text("http://127.0.0.1:9")
         page.fill("#ollama-host", "")  # empty: back to OLLAMA_HOST
