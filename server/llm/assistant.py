@@ -124,7 +124,7 @@ class Assistant:
                 if m.content:
                     parts.append(m.content)
                     arrived.set()
-                elif getattr(m, "thinking", None):
+                elif m.thinking:
                     thinking.append(m.thinking)
                     arrived.set()
                 for call in m.tool_calls or ():

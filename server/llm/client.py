@@ -12,10 +12,11 @@ import httpx
 from ..db import store_get, store_set
 from .host import checked_host, parse_host
 from .models import Capabilities, full_name
+from .stream import Refused, chat_stream
 
 if TYPE_CHECKING:
     import ollama
-# `ollama` itself (with pydantic, a quarter of a second) is imported on the first chat or pull, not at every start.
+# `ollama` itself (with pydantic, a quarter of a second) is imported on the first pull only; chats read the wire.
 
 DEFAULT_MODEL = "qwen2.5:0.5b"  # ~400 MB: small enough to pull quickly, good enough for narration and tools
 HOST_KEY, MODEL_KEY, THINKING_KEY = "llm:host", "llm:model", "llm:show-thinking"
@@ -72,7 +73,7 @@ class LLM:
         self._status: Status | None = None
         self._checked = 0.0
         self._check_lock = asyncio.Lock()
-        self._client: ollama.AsyncClient | None = None
+        self._client: httpx.AsyncClient | None = None
         self._client_host = ""
         self.capabilities = Capabilities()
 
@@ -162,14 +163,12 @@ class LLM:
         return status
 
     async def chat(self, messages: list[dict], tools: list[dict] | None = None):
-        """Yield Ollama's streamed ChatResponse parts; LLMUnavailable when it cannot start.
+        """Yield Ollama's streamed chat parts (see stream.py); LLMUnavailable when it cannot start.
 
         Tools go only to models that take them, and a thinking model is told whether to think (Settings);
         its reasoning arrives in `part.message.thinking`, apart from the answer in `part.message.content`."""
         # A known-good status is trusted here, however old: a broken stream forgets it, and checking before every
         # answer would add two round trips to the first token.
-        import ollama
-
         status = self.cached_status()
         if status is None or not status.ready:
             status = await self.require()
@@ -178,8 +177,8 @@ class LLM:
         try:
             async for part in self._stream(status, messages, tools, think):
                 yield part
-        except ollama.ResponseError as e:
-            if not (tools and "does not support tools" in str(e.error)):
+        except Refused as e:
+            if not (tools and "does not support tools" in e.error):
                 self.forget_status()
                 raise LLMUnavailable(f"Ollama refused the request: {e.error}") from e
             # An Ollama whose /api/show did not list capabilities: learn it from the refusal, ask again without.
@@ -189,31 +188,25 @@ class LLM:
                 yield part
 
     async def _stream(self, status: Status, messages: list[dict], tools, think):
-        import ollama
-
-        client = self.client_for(status.host)
-        extra = {} if think is None else {"think": think}
+        body = {"model": status.model, "messages": messages}
+        body |= {"tools": tools} if tools else {}
+        body |= {} if think is None else {"think": think}
         try:
-            # The stream connects on its first part, so every failure surfaces inside this loop.
-            async for part in await client.chat(model=status.model, messages=messages, tools=tools, stream=True,
-                                                **extra):
+            async for part in chat_stream(self.client_for(status.host), body):
                 yield part
         except (httpx.HTTPError, ConnectionError) as e:
             self.forget_status()
             raise LLMUnavailable(f"The connection to Ollama broke ({type(e).__name__}). "
                                  "Is it still running?") from e
-        except ollama.ResponseError as e:
-            if e.status_code >= 500:
-                self.forget_status()
-            raise
+        except ValueError as e:  # a line that is not JSON: not an Ollama at this address
+            self.forget_status()
+            raise LLMUnavailable(f"Ollama's answer could not be read ({e}).") from e
 
-    def client_for(self, host: str) -> ollama.AsyncClient:
+    def client_for(self, host: str) -> httpx.AsyncClient:
         """One client per address, kept: a new one costs milliseconds (TLS setup) before the first token."""
-        import ollama
-
         if self._client is None or self._client_host != host:
             # The previous client is left to the garbage collector: a stream may still be reading from it.
-            self._client = ollama.AsyncClient(host=host, timeout=httpx.Timeout(300, connect=CHECK_TIMEOUT))
+            self._client = httpx.AsyncClient(base_url=host, timeout=httpx.Timeout(300, connect=CHECK_TIMEOUT))
             self._client_host = host
         return self._client
 
