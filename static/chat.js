@@ -11,6 +11,7 @@
   var NEAR_BOTTOM = 40;  // px: closer than this to the end counts as "reading the newest message"
   var pending = new Set();
   var scheduled = false;
+  var nextFlush = 0;
   var follow = true;  // keep the log at its newest message until the user scrolls up
 
   // The one place message text becomes HTML.
@@ -23,21 +24,23 @@
   // the page stays free for the incoming tokens however long the answer gets.
   function render(msg) {
     var src = msg.querySelector(".src"), md = msg.querySelector(".md");
-    if (!src || !md) return;
+    if (!src || !md) return false;
     var text = src.textContent;
-    if (md.pdRendered === text) return;
+    if (md.pdRendered === text || md.pdShown === text) return false;
+    md.pdShown = text;
     var now = performance.now();
     var streaming = msg.classList.contains("streaming");
     var prefix = md.pdRendered;
     if (streaming && prefix && now < md.pdNextRender && text.startsWith(prefix)) {
       showTail(md, text.slice(prefix.length));
-      return;
+      return true;
     }
     md.innerHTML = renderMarkdown(text);
     md.pdRendered = text;
     md.pdTail = null;
     var cost = performance.now() - now;
     md.pdNextRender = performance.now() + Math.min(1000, Math.max(100, 10 * cost));
+    return true;
   }
 
   function showTail(md, tail) {
@@ -71,21 +74,27 @@
     else if (grew) showMore(true);
   }
 
+  // Each flush costs layout (a long answer is a long paragraph): the next one waits ten times as long as this one
+  // took, so however long the answer, the page keeps nine tenths of its time (and of the CPU) for the tokens.
   function flush() {
     scheduled = false;
-    var el = log();
-    var before = el ? el.scrollHeight : 0;
-    pending.forEach(render);
+    var started = performance.now();
+    var changed = false;
+    pending.forEach(function (msg) { if (render(msg)) changed = true; });
     pending.clear();
-    keepUp(el && el.scrollHeight !== before);
+    keepUp(changed);  // reads the log's height: the layout it forces is counted in this flush's time
+    var now = performance.now();
+    nextFlush = now + Math.min(500, 10 * (now - started));
   }
 
-  // Many tokens can arrive per frame: each changed message is looked at once per frame.
+  // Many tokens can arrive per frame: each changed message is looked at once per frame at most.
   function queue(msg) {
     pending.add(msg);
     if (scheduled) return;
     scheduled = true;
-    requestAnimationFrame(flush);
+    var wait = nextFlush - performance.now();
+    if (wait > 0) setTimeout(function () { requestAnimationFrame(flush); }, wait);
+    else requestAnimationFrame(flush);
   }
 
   // The LLM changed the tasks: an open tasks screen reloads its list in place.
