@@ -22,6 +22,27 @@ MAX_TOOL_ROUNDS = 4
 TASK_TOOLS = {"add_task", "complete_task"}
 
 
+class Reply:
+    """One answer as it streams in: lists, not growing strings, so appending stays cheap however long it gets."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.thinking: list[str] = []  # a thinking model's reasoning, shown folded above the answer
+        self.calls: list[dict] = []
+        self.arrived = asyncio.Event()
+        self.finished = False
+
+    def take(self, m) -> None:
+        if m.content:
+            self.parts.append(m.content)
+            self.arrived.set()
+        elif m.thinking:
+            self.thinking.append(m.thinking)
+            self.arrived.set()
+        for call in m.tool_calls or ():
+            self.calls.append({"function": {"name": call.function.name, "arguments": dict(call.function.arguments)}})
+
+
 class Assistant:
     def __init__(self, llm: LLM, store: ChatStore, hub: Hub, tools: TaskTools | None, spawn):
         self.llm, self.store, self.hub, self.tools, self.spawn = llm, store, hub, tools, spawn
@@ -89,61 +110,52 @@ class Assistant:
         """Stream one reply into a new message; returns its text and any tool calls.
 
         The reader appends tokens; a separate sender forwards whatever has arrived since its last send, so a fast
-        model is never slowed by the sockets and each send carries every token that queued up meanwhile."""
-        msg = await self.post("assistant", "", STREAMING)
-        parts: list[str] = []  # a list, not a growing string: appending stays cheap however long the answer
-        thinking: list[str] = []  # a thinking model's reasoning, shown folded above the answer
-        calls, failure = [], None
-        arrived = asyncio.Event()
-        finished = False
-
-        async def sender():
-            sent, thought_sent, saved_at = 0, 0, time.monotonic()
-            while True:
-                await arrived.wait()
-                arrived.clear()
-                last = finished  # read before sending: once the reader has finished, `parts` is complete
-                if len(thinking) > thought_sent:
-                    await self.hub.send(thought(msg.id, "".join(thinking[thought_sent:]), first=not thought_sent))
-                    thought_sent = len(thinking)
-                if len(parts) > sent:
-                    chunk, sent = "".join(parts[sent:]), len(parts)
-                    await self.hub.send(appended(msg.id, chunk))
-                if time.monotonic() - saved_at > SAVE_EVERY:
-                    self.store.save(msg.id, "".join(parts), thinking="".join(thinking))
-                    saved_at = time.monotonic()
-                if last:
-                    return
-                await asyncio.sleep(SEND_GAP)
-
-        relay = asyncio.create_task(sender())
-        self.store.live[msg.id] = parts
+        model is never slowed by the sockets and each send carries every token that queued up meanwhile. The
+        empty bubble is stored and shown while Ollama starts, not before: the first token comes no later."""
+        reply = Reply()
+        posting = asyncio.ensure_future(self.post("assistant", "", STREAMING))
+        relay = asyncio.create_task(self.relay(posting, reply))
+        failure = None
         try:
             async for part in self.llm.chat(messages, tools):
-                m = part.message
-                if m.content:
-                    parts.append(m.content)
-                    arrived.set()
-                elif m.thinking:
-                    thinking.append(m.thinking)
-                    arrived.set()
-                for call in m.tool_calls or ():
-                    calls.append({"function": {"name": call.function.name, "arguments": dict(call.function.arguments)}})
+                reply.take(part.message)
         except LLMUnavailable as e:
             failure = str(e)
         except asyncio.CancelledError:
             failure = "stopped"
             raise
         finally:
-            finished = True
-            arrived.set()
+            reply.finished = True
+            reply.arrived.set()
             if failure == "stopped":
                 relay.cancel()
             else:
                 await relay
-            text = "".join(parts)
-            await self.finish(msg, text, "".join(thinking), calls, failure, quiet)
-        return text, calls
+            text = "".join(reply.parts)
+            await self.finish(await posting, text, "".join(reply.thinking), reply.calls, failure, quiet)
+        return text, reply.calls
+
+    async def relay(self, posting: asyncio.Future, reply: "Reply") -> None:
+        """Send what arrived since the last send, at most once a frame; save now and then."""
+        msg = await posting
+        self.store.live[msg.id] = reply.parts
+        sent, thought_sent, saved_at = 0, 0, time.monotonic()
+        while True:
+            await reply.arrived.wait()
+            reply.arrived.clear()
+            last = reply.finished  # read before sending: once the reader has finished, `parts` is complete
+            if len(reply.thinking) > thought_sent:
+                await self.hub.send(thought(msg.id, "".join(reply.thinking[thought_sent:]), first=not thought_sent))
+                thought_sent = len(reply.thinking)
+            if len(reply.parts) > sent:
+                chunk, sent = "".join(reply.parts[sent:]), len(reply.parts)
+                await self.hub.send(appended(msg.id, chunk))
+            if time.monotonic() - saved_at > SAVE_EVERY:
+                self.store.save(msg.id, "".join(reply.parts), thinking="".join(reply.thinking))
+                saved_at = time.monotonic()
+            if last:
+                return
+            await asyncio.sleep(SEND_GAP)
 
     async def finish(self, msg, text: str, thinking: str, calls: list, failure: str | None, quiet: bool) -> None:
         # Nothing was said, or a narration reply a user's message stopped (it is said again after the answer).
