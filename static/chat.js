@@ -14,9 +14,9 @@
   var nextFlush = 0;
   var follow = true;  // keep the log at its newest message until the user scrolls up
 
-  // The one place message text becomes HTML.
+  // The one place message text becomes HTML: static/markdown.js's safe renderer where the page has it.
   function renderMarkdown(text) {
-    return DOMPurify.sanitize(marked.parse(text));
+    return window.pdMarkdown ? window.pdMarkdown(text) : DOMPurify.sanitize(marked.parse(text));
   }
 
   // A streaming answer re-renders its Markdown at most every 10x the last render's cost (0.1 s to 1 s): in between,
