@@ -16,17 +16,23 @@ from common import ROOT  # noqa: F401  (puts the repo on sys.path)
 from tests.fakes.ollama import FakeOllama
 from tests.support import CHROMIUM, ServerProcess
 
+# Looks only at the newest text node of the answer: reading the whole growing text on every change would make the
+# measurement itself cost O(answer) per token and slow the page it measures.
 WATCH = """([last]) => new Promise((resolve) => {
     const log = document.getElementById('chat-log');
     const before = log.querySelectorAll('.msg.assistant').length;
     const started = performance.now();
-    let first = null;
+    let first = null, src = null;
     const check = () => {
-        const all = log.querySelectorAll('.msg.assistant');
-        if (all.length <= before) return;
-        const src = all[all.length - 1].querySelector('.src');
-        if (first === null && src.textContent.length) first = performance.now() - started;
-        if (src.textContent.endsWith(last)) {
+        if (src === null || !src.isConnected) {
+            const all = log.querySelectorAll('.msg.assistant');
+            if (all.length <= before) return;
+            src = all[all.length - 1].querySelector('.src');
+        }
+        const tail = src.lastChild;
+        if (!tail) return;
+        if (first === null) first = performance.now() - started;
+        if (tail.textContent.endsWith(last)) {
             observer.disconnect();
             resolve({first_ms: first, total_ms: performance.now() - started});
         }
@@ -169,9 +175,9 @@ def main():
           f"first token {ws_first:6.1f} ms   ratio {ws_rate / direct_rate:.2f}")
     relay = med(direct_s / app_s for direct_s, app_s in inproc)
     print(f"  the app's streaming code in one process with the direct client: speed ratio {relay:.2f}")
-    print(f"  ratio page/direct: streaming {page_rate / direct_rate:.2f} (target >= 0.8), "
+    print(f"  ratio page/direct: streaming {page_rate / direct_rate:.2f} (target >= 0.9), "
           f"whole answer {page_whole / direct_whole:.2f}")
-    print(f"  added first-token latency {page_first - direct_first:.1f} ms")
+    print(f"  added first-token latency {page_first - direct_first:.1f} ms (target < 10 ms)")
 
 
 if __name__ == "__main__":

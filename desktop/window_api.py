@@ -6,7 +6,6 @@ import webbrowser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-import httpx
 from loguru import logger
 
 from server.config import Config
@@ -24,6 +23,8 @@ def safe_filename(name: str, href: str) -> str:
 
 def fetch_to(cfg: Config, href: str, target: Path) -> None:
     """Stream any same-origin URL into `target`, through loopback with this launch's own session."""
+    import httpx  # on first use: with its command line (rich, pygments) it costs start-up time
+
     url = urljoin(cfg.base_url + "/", href)
     if not url.startswith(cfg.base_url + "/"):
         raise ValueError("only Pipedeck's own files can be saved")
@@ -55,6 +56,8 @@ class WindowApi:
 
     def save_as(self, href: str, filename: str = "") -> dict:
         """Ask where to save the linked file, then copy it there; returns {"saved", "path"|"error"} for the page."""
+        from httpx import HTTPError
+
         name = safe_filename(filename, href)
         target = self._save_dialog(name)
         if target is None:
@@ -63,7 +66,7 @@ class WindowApi:
             with atomic_path(target, mode=0o644) as tmp:
                 # Through the server, so the file is exactly what the link serves (and its path checks apply).
                 fetch_to(self._cfg, href, tmp)
-        except (OSError, ValueError, httpx.HTTPError) as e:
+        except (OSError, ValueError, HTTPError) as e:
             logger.warning("could not save {} to {}: {}", urlsplit(href).path, target, e)
             return {"saved": False, "error": f"Could not save {target.name}: {e}"}
         logger.info("saved {} to {}", urlsplit(href).path, target)

@@ -56,8 +56,7 @@ class Config:
     def __post_init__(self):
         self.data_dir = Path(self.data_dir).resolve()
         self.downloads_dir = Path(self.downloads_dir).resolve()
-        if not self.ollama_host.startswith(("http://", "https://")):
-            self.ollama_host = "http://" + self.ollama_host
+        # ollama_host stays as given: server/llm/host.py reads it as Ollama's own client does (no scheme: port 11434).
 
     @property
     def db_path(self) -> Path:

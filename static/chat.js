@@ -8,40 +8,92 @@
     marked.use({ renderer: { html: function (token) { return escapeHtml(typeof token === "string" ? token : token.text); } } });
     window.pdMarkedReady = true;
   }
+  var NEAR_BOTTOM = 40;  // px: closer than this to the end counts as "reading the newest message"
   var pending = new Set();
   var scheduled = false;
-  var nextRender = 0;
+  var nextFlush = 0;
+  var follow = true;  // keep the log at its newest message until the user scrolls up
 
+  // The one place message text becomes HTML: static/markdown.js's safe renderer (nothing in an answer fetches
+  // anything; loaded before this file on every page).
+  function renderMarkdown(text) {
+    return pdMarkdown(text);
+  }
+
+  // A streaming answer re-renders its Markdown at most every 10x the last render's cost (0.1 s to 1 s): in between,
+  // the newest tokens are shown as plain text after the rendered part, so the answer still grows every frame while
+  // the page stays free for the incoming tokens however long the answer gets.
   function render(msg) {
     var src = msg.querySelector(".src"), md = msg.querySelector(".md");
-    if (!src || !md) return;
+    if (!src || !md) return false;
     var text = src.textContent;
-    if (md.pdRendered === text) return;
-    md.innerHTML = pdMarkdown(text);  // static/markdown.js: nothing in an answer fetches anything
+    if (md.pdRendered === text || md.pdShown === text) return false;
+    md.pdShown = text;
+    var now = performance.now();
+    var streaming = msg.classList.contains("streaming");
+    var prefix = md.pdRendered;
+    if (streaming && prefix && now < md.pdNextRender && text.startsWith(prefix)) {
+      showTail(md, text.slice(prefix.length));
+      return true;
+    }
+    md.innerHTML = renderMarkdown(text);
     md.pdRendered = text;
+    md.pdTail = null;
+    var cost = performance.now() - now;
+    md.pdNextRender = performance.now() + Math.min(1000, Math.max(100, 10 * cost));
+    return true;
   }
 
+  function showTail(md, tail) {
+    if (!md.pdTail || !md.pdTail.isConnected) {
+      var last = md.lastElementChild;
+      md.pdTail = document.createElement("span");
+      md.pdTail.className = "md-tail";
+      (last && last.tagName === "P" ? last : md).appendChild(md.pdTail);  // continue the paragraph in place
+    }
+    md.pdTail.textContent = tail;
+  }
+
+  function log() { return document.getElementById("chat-log"); }
+
+  function atBottom(el) { return el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM; }
+
+  function showMore(show) {
+    var more = document.getElementById("chat-more");
+    if (more) more.hidden = !show;
+  }
+
+  // After the log changed: stay at the newest message, or, when the user scrolled up to read, offer to go there.
+  function keepUp(grew) {
+    var el = log();
+    if (!el) return;
+    if (follow) {
+      el.scrollTop = el.scrollHeight;
+      el.pdAutoTop = el.scrollTop;  // the scroll event this causes is ours, not the user's
+      showMore(false);
+    }
+    else if (grew) showMore(true);
+  }
+
+  // Each flush costs layout (a long answer is a long paragraph): the next one waits ten times as long as this one
+  // took, so however long the answer, the page keeps nine tenths of its time (and of the CPU) for the tokens.
   function flush() {
     scheduled = false;
-    var log = document.getElementById("chat-log");
-    var atBottom = log && log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     var started = performance.now();
-    pending.forEach(render);
+    var changed = false;
+    pending.forEach(function (msg) { if (render(msg)) changed = true; });
     pending.clear();
-    if (log && atBottom) log.scrollTop = log.scrollHeight;
-    // Re-render at most ten times a second (still visibly growing), and for a long answer, whose re-render costs
-    // more, wait four times the last render's cost (at most a quarter second): the main thread stays free for
-    // the incoming tokens.
+    keepUp(changed);  // reads the log's height: the layout it forces is counted in this flush's time
     var now = performance.now();
-    nextRender = now + Math.min(250, Math.max(100, 4 * (now - started)));
+    nextFlush = now + Math.min(500, 10 * (now - started));
   }
 
-  // Many tokens can arrive per frame: render each changed message at most once per frame, less if rendering is slow.
+  // Many tokens can arrive per frame: each changed message is looked at once per frame at most.
   function queue(msg) {
     pending.add(msg);
     if (scheduled) return;
     scheduled = true;
-    var wait = nextRender - performance.now();
+    var wait = nextFlush - performance.now();
     if (wait > 0) setTimeout(function () { requestAnimationFrame(flush); }, wait);
     else requestAnimationFrame(flush);
   }
@@ -63,15 +115,33 @@
     root.querySelectorAll(".msg").forEach(queue);
   }
 
+  function onScroll(e) {
+    var el = e.target;
+    if (el.id !== "chat-log") return;
+    if (follow && el.scrollTop === el.pdAutoTop) return;  // a message added meanwhile must not stop the following
+    follow = atBottom(el);
+    if (follow) showMore(false);
+  }
+
+  function jumpToNewest() {
+    follow = true;
+    keepUp(false);
+  }
+
   if (!window.pdChatReady) {
     window.pdChatReady = true;
     htmx.onLoad(queueWithin);
     document.addEventListener("htmx:oobAfterSwap", function (e) {
       var t = e.detail.target;
       if (t && t.id === "chat-effects") { refreshTasks(); return; }
+      if (t && t.id === "chat-log" && !t.children.length) { follow = true; showMore(false); return; }
       queueWithin(t);
       var msg = t && t.closest && t.closest(".msg");
       if (msg) queue(msg);
+    });
+    document.addEventListener("scroll", onScroll, true);  // capture: scroll events do not bubble
+    document.addEventListener("click", function (e) {
+      if (e.target.closest && e.target.closest("#chat-more")) jumpToNewest();
     });
     document.addEventListener("keydown", function (e) {
       if (e.key !== "Enter" || e.shiftKey || e.isComposing) return;
@@ -79,10 +149,15 @@
       e.preventDefault();
       e.target.form.requestSubmit();
     });
-    document.addEventListener("htmx:wsAfterSend", function (e) {
+    document.addEventListener("htmx:wsAfterSend", function () {
       var form = document.getElementById("chat-form");
       if (form) form.reset();
+      jumpToNewest();  // whoever just wrote wants to see their message and its answer
     });
+    window.addEventListener("resize", function () { if (follow) keepUp(false); });
   }
+  // A page (or a boosted swap) brings a fresh log: open it at the newest message.
+  follow = true;
   document.querySelectorAll("#chat-log .msg").forEach(queue);
+  keepUp(false);
 })();

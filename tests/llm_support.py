@@ -14,9 +14,12 @@ def llm_server(base, fake_url: str) -> ServerProcess:
     return ServerProcess(base / "data", base / "downloads", env={"OLLAMA_HOST": fake_url, **FAST_RECHECK})
 
 
+SIZES = [(1200, 820), (720, 480)]  # the window's default size and its minimum
+
+
 @contextmanager
-def open_tab(browser, server: ServerProcess, path: str = "/"):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def open_tab(browser, server: ServerProcess, path: str = "/", size: tuple[int, int] = (1280, 900)):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
     page.set_default_timeout(15000)
     page.goto(server.ready_url)
@@ -42,3 +45,16 @@ def watch_answer(page) -> None:
             if (md) window.seenLengths.push(md.textContent.length);
         }).observe(document.getElementById('chat-log'), {subtree: true, childList: true, characterData: true});
     }""")
+
+
+def newest_in_view(page, selector: str = "#chat-log .msg") -> bool:
+    """Whether the last message's bottom edge is inside the visible part of the chat log (and of the window, once
+    the page shows the log: where the panel sits in a small window is the layout's business, not the log's)."""
+    return page.evaluate("""(sel) => {
+        const log = document.getElementById('chat-log');
+        if (log.getBoundingClientRect().bottom > window.innerHeight) log.scrollIntoView({block: 'end'});
+        const all = document.querySelectorAll(sel);
+        if (!all.length) return false;
+        const m = all[all.length - 1].getBoundingClientRect(), box = log.getBoundingClientRect();
+        return m.bottom <= box.bottom + 2 && m.bottom > box.top && box.bottom <= window.innerHeight + 2;
+    }""", selector)

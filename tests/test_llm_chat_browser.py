@@ -3,14 +3,17 @@ narration, and what happens when Ollama or the app dies mid-answer."""
 import socket
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.fakes.ollama import FakeOllama
-from tests.llm_support import llm_server, open_tab, send, watch_answer
+from tests.llm_support import SIZES, llm_server, newest_in_view, open_tab, send, watch_answer
 
 pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS.mkdir(exist_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +95,7 @@ def test_tool_call_adds_a_task_that_appears_on_the_open_tasks_screen(browser, ap
     assert last_request["messages"][-1]["role"] == "tool"
 
 
-def test_narration_arrives_in_order_while_cards_stay_fast(browser, app, fake):
+def test_narration_arrives_in_order_while_cards_stay_fast_and_a_burst_gets_one_reply(browser, app, fake):
     fake.configure(reply="Noted.", tokens=9, delay=0.4)  # each explanation takes 4 s to stream
     app.client().post("/chat/clear")
     with open_tab(browser, app, "/hello") as page:
@@ -112,9 +115,10 @@ def test_narration_arrives_in_order_while_cards_stay_fast(browser, app, fake):
         texts = narration.all_inner_texts()
         assert [("name" in t, "quest" in t, "colour" in t) for t in texts] == [
             (True, False, False), (False, True, False), (False, False, True)]
-        expect(page.locator("#chat-log .msg.assistant.done")).to_have_count(3, timeout=30000)
+        expect(page.locator("#chat-log .msg.assistant.done")).to_have_count(2, timeout=30000)
+    # The second and third arrived while the first was being explained: one reply explains both.
     roles = [r for (r,) in rows(app, "SELECT role FROM chat_message ORDER BY id")]
-    assert roles == ["narration", "assistant"] * 3
+    assert roles == ["narration", "assistant", "narration", "narration", "assistant"]
     fake.configure(reply=None)
 
 
@@ -191,3 +195,84 @@ def test_no_page_waits_on_an_ollama_that_never_answers(app, fake):
             assert "Local LLM offline" in status
         finally:
             http.post("/settings/ollama-host", data={"address": ""})
+
+
+def fill_history(server, n: int = 40) -> None:
+    """A long stored conversation, so the log scrolls."""
+    with sqlite3.connect(server.data_dir / "pipedeck.db") as db:
+        db.execute("DELETE FROM chat_message")
+        db.executemany("INSERT INTO chat_message (role, content, status, created, thinking) VALUES (?, ?, 'done', "
+                       "'2026-12-02T08:00:00', '')",
+                       [("user" if i % 2 == 0 else "assistant", f"Message number {i}\n\nwith a second paragraph")
+                        for i in range(n)])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_chat_opens_at_the_newest_message_and_follows_unless_the_user_scrolled_up(browser, app, fake, size):
+    fill_history(app)
+    fake.reset(tokens=150, delay=0.02)
+    name = f"{size[0]}x{size[1]}"
+    with open_tab(browser, app, "/hello", size=size) as page:
+        expect(page.locator("#chat-log .msg", has_text="Message number 39")).to_be_visible()
+        page.wait_for_function("() => document.querySelector('#chat-log .msg:last-child .md').textContent")
+        assert newest_in_view(page), "the page opened the conversation somewhere else than its newest message"
+        page.screenshot(path=f"{ARTIFACTS}/chat-opened-{name}.png")
+
+        send(page, "Tell me a long story")
+        answer = page.locator("#chat-log .msg.assistant").last
+        expect(answer).to_have_class("msg assistant done", timeout=20000)
+        assert newest_in_view(page), "the streamed answer ran below the visible part of the log"
+        page.screenshot(path=f"{ARTIFACTS}/chat-answered-{name}.png")
+
+        send(page, "And another one")
+        expect(page.locator("#chat-log .msg.assistant").last).to_contain_text("tok5")
+        page.locator("#chat-log").hover()
+        page.mouse.wheel(0, -600)  # the user scrolls up to read while the answer streams on
+        more = page.get_by_role("button", name="New messages ↓")
+        expect(more).to_be_visible()
+        expect(page.locator("#chat-log .msg.assistant").last).to_have_class("msg assistant done", timeout=20000)
+        assert not newest_in_view(page), "the log pulled the reader back down"
+        page.screenshot(path=f"{ARTIFACTS}/chat-new-messages-{name}.png")
+        more.click()
+        expect(more).to_be_hidden()
+        assert newest_in_view(page)
+
+
+def test_two_quick_messages_get_two_answers_in_order(browser, app, fake):
+    fake.reset(tokens=20, delay=0.02)
+    app.client().post("/chat/clear")
+    with open_tab(browser, app, "/", size=SIZES[1]) as page:
+        box = page.locator("#chat-form textarea[name=msg]")
+        expect(page.locator("#llm-status")).to_contain_text("qwen2.5:0.5b")
+        for text in ("first question", "second question"):
+            box.fill(text)
+            box.press("Enter")
+        answers = page.locator("#chat-log .msg.assistant.done")
+        expect(answers).to_have_count(2, timeout=20000)
+        expect(answers.nth(0)).to_contain_text("You said: first question")
+        expect(answers.nth(1)).to_contain_text("You said: second question")
+        assert newest_in_view(page)
+
+
+def test_a_model_without_tools_still_chats_and_a_thinking_models_reasoning_is_folded(browser, app, fake):
+    fake.reset(models=["gemma3:1b"], tokens=0)
+    app.client().post("/chat/clear")
+    with open_tab(browser, app, "/") as page:
+        expect(page.locator("#llm-status")).to_contain_text("gemma3:1b — tools are off for this model",
+                                                             timeout=10000)
+        send(page, "add a task: buy milk")
+        expect(page.locator("#chat-log .msg.assistant.done").last).to_contain_text("You said: add a task: buy milk")
+        expect(page.locator("#chat-log .msg.error")).to_have_count(0)
+
+        fake.reset(models=["qwen3:0.6b"], thinking="Counting the letters one by one.")
+        expect(page.locator("#llm-status")).to_contain_text("qwen3:0.6b", timeout=10000)
+        send(page, "how many r in strawberry")
+        answer = page.locator("#chat-log .msg.assistant.done").last
+        expect(answer).to_contain_text("You said: how many r in strawberry")
+        reasoning = answer.locator("details.thinking")
+        expect(reasoning).not_to_have_attribute("open", "")
+        expect(reasoning.locator("summary")).to_have_text("Reasoning")
+        expect(reasoning.locator(".think-text")).to_be_hidden()
+        reasoning.locator("summary").click()
+        expect(reasoning.locator(".think-text")).to_have_text("Counting the letters one by one.")
+    fake.reset()

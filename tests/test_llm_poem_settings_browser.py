@@ -146,15 +146,20 @@ def test_settings_pull_shows_progress_can_cancel_and_the_picked_model_is_remembe
         expect(page.locator("#models")).to_contain_text("Chats use qwen2.5:0.5b.")
 
 
-def test_settings_ollama_address_is_saved_and_used(browser, app, fake):
+def save_address(page, address: str) -> None:
+    page.fill("#ollama-host", address)
+    page.get_by_role("button", name="Save").click()
+
+
+def test_settings_ollama_address_is_saved_with_ollamas_port_when_none_is_given_and_used(browser, app, fake):
     with open_tab(browser, app, "/settings") as page:
-        page.fill("#ollama-host", "127.0.0.1:9")
-        page.get_by_role("button", name="Save").click()
-        expect(page.locator("#host-form")).to_contain_text("Saved.")
+        save_address(page, "localhost")
+        expect(page.locator("#host-form")).to_contain_text("Saved: http://localhost:11434.")
+        save_address(page, "127.0.0.1:9")
+        expect(page.locator("#host-form")).to_contain_text("Saved: http://127.0.0.1:9.")
         expect(page.locator("#models")).to_contain_text("Local LLM offline")
         expect(page.locator("#models")).to_contain_text("http://127.0.0.1:9")
-        page.fill("#ollama-host", "")  # empty: back to OLLAMA_HOST
-        page.get_by_role("button", name="Save").click()
+        save_address(page, "")  # empty: back to OLLAMA_HOST
         expect(page.locator("#models input[type=radio]").first).to_be_visible()
         expect(page.locator("#ollama-host")).to_have_value(fake.url)
 
@@ -171,3 +176,54 @@ def test_settings_show_the_folders_and_whose_botify_token_is_stored_but_never_th
             assert "s3cret-token-value" not in page.content()
         finally:
             forget_token(app.data_dir)
+
+
+@pytest.mark.parametrize("typed,reason", [("http://127.0.0.1:11434x", "The port must be a number"),
+                                          ("javascript:alert(1)", "Use an http:// or https:// address")])
+def test_settings_refuse_an_unusable_ollama_address_with_a_message_in_the_form(browser, app, fake, typed, reason):
+    with open_tab(browser, app, "/settings") as page:
+        save_address(page, typed)
+        expect(page.locator("#host-form .error")).to_contain_text(reason)
+        expect(page.locator("#ollama-host")).to_have_value(typed)  # kept, to be corrected
+        expect(page.locator("#ollama-host")).to_have_attribute("aria-invalid", "true")
+        page.reload()
+        expect(page.locator("#ollama-host")).to_have_value(fake.url)  # nothing was saved
+        expect(page.locator("#llm-status")).to_contain_text("Local LLM: qwen2.5:0.5b")
+
+
+def test_a_bad_address_saved_by_an_older_version_never_breaks_a_page(browser, app, fake):
+    with sqlite3.connect(app.data_dir / "pipedeck.db") as db:
+        db.execute("INSERT OR REPLACE INTO store (key, value) VALUES ('llm:host', 'javascript:alert(1)')")
+    try:
+        with open_tab(browser, app, "/hello") as page:
+            expect(page.locator("#llm-status")).to_contain_text("Local LLM: qwen2.5:0.5b")  # OLLAMA_HOST is used
+            page.wait_for_timeout(1500)  # a status recheck or two (every second in tests)
+            expect(page.locator("body")).not_to_contain_text("Something went wrong")
+            page.goto(app.url + "/settings")
+            expect(page.locator("#host-form .error")).to_contain_text("“javascript:alert(1)” is not usable")
+            expect(page.locator("#models input[type=radio]").first).to_be_visible()
+    finally:
+        app.client().post("/settings/ollama-host", data={"address": ""})
+
+
+def test_the_offline_message_has_no_raw_backticks(browser, app):
+    http = app.client()
+    http.post("/settings/ollama-host", data={"address": "127.0.0.1:9"})
+    try:
+        status = http.get("/chat/status").text
+        assert "Local LLM offline" in status and "`" not in status
+    finally:
+        http.post("/settings/ollama-host", data={"address": ""})
+
+
+def test_settings_turn_thinking_models_reasoning_off_and_it_stays_off(browser, app):
+    with open_tab(browser, app, "/settings") as page:
+        switch = page.get_by_label("Let thinking models reason before they answer")
+        expect(switch).to_be_checked()
+        switch.uncheck()
+        expect(page.get_by_label("Let thinking models reason before they answer")).not_to_be_checked()
+        page.reload()
+        expect(switch).not_to_be_checked()
+        switch.check()
+        page.reload()
+        expect(switch).to_be_checked()

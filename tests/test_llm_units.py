@@ -135,3 +135,195 @@ async def _narration_is_posted_in_order_and_never_awaited_by_the_caller(tmp_path
     assert time.perf_counter() - started < 0.05
     await asyncio.gather(*list(ctx.background))
     assert [m.content for m in llm.store.history()] == [f"step {i}" for i in range(20)]
+
+
+# --- Ollama as its public references describe it (ollama/ollama, ollama/ollama-python) ---
+
+# The examples in ollama-python's `_parse_host` docstring (ollama/_client.py), which the app must read alike.
+OLLAMA_PYTHON_HOSTS = [
+    (None, "http://127.0.0.1:11434"), ("", "http://127.0.0.1:11434"), ("1.2.3.4", "http://1.2.3.4:11434"),
+    (":56789", "http://127.0.0.1:56789"), ("1.2.3.4:56789", "http://1.2.3.4:56789"),
+    ("http://1.2.3.4", "http://1.2.3.4:80"), ("https://1.2.3.4", "https://1.2.3.4:443"),
+    ("https://1.2.3.4:56789", "https://1.2.3.4:56789"), ("example.com", "http://example.com:11434"),
+    ("example.com:56789", "http://example.com:56789"), ("http://example.com", "http://example.com:80"),
+    ("example.com/", "http://example.com:11434"), ("example.com:56789/path/", "http://example.com:56789/path"),
+    ("[0001:002:003:0004::1]", "http://[0001:002:003:0004::1]:11434"),
+    ("[0001:002:003:0004::1]:56789/", "http://[0001:002:003:0004::1]:56789"),
+    ("https://[0001:002:003:0004::1]", "https://[0001:002:003:0004::1]:443"),
+]
+
+
+@pytest.mark.parametrize("given,expected", OLLAMA_PYTHON_HOSTS)
+def test_ollama_address_is_read_as_ollama_python_reads_it(given, expected):
+    from server.llm.host import parse_host
+    assert parse_host(given) == expected
+
+
+@pytest.mark.parametrize("given,reason", [("http://127.0.0.1:11434x", "port"), ("javascript:alert(1)", "http://"),
+                                          ("ftp://example.com", "http://"), ("127.0.0.1:99999", "port"),
+                                          ("http://user@evil", "address"), ("http://exa mple", "address")])
+def test_unusable_ollama_addresses_are_refused_with_the_reason(given, reason):
+    from server.llm.host import BadAddress, parse_host
+    with pytest.raises(BadAddress, match=reason):
+        parse_host(given)
+
+
+def test_ollama_host_without_a_port_uses_11434_and_a_bad_saved_address_falls_back(tmp_path):
+    from server.db import store_set
+    ctx = make_ctx(tmp_path, "127.0.0.1")
+    llm = services(ctx).llm
+    assert llm.host == "http://127.0.0.1:11434"  # not port 80, as a bare "http://" + host would be
+    store_set(ctx.db, "llm:host", "javascript:alert(1)")  # saved by an older version that did not check
+    host, problem = llm.host_and_problem()
+    assert host == "http://127.0.0.1:11434" and "javascript:alert(1)" in problem and "`" not in problem
+    assert "`" not in run(llm.status()).problem
+
+
+def answer_once(ctx, text: str, then=None) -> list[str]:
+    """One user message answered (then `then()`, in the same loop); the HTML fragments the panels were sent."""
+    async def go():
+        llm = services(ctx)
+        panel = Recorder()
+        llm.hub.join(panel)
+        await llm.assistant.user_says(text)
+        await asyncio.gather(*llm.assistant.answers)
+        if then:
+            await then()
+        return panel.sent
+    return run(go())
+
+
+# Every variant of model the fake serves as the real server would, and what the app must do with each.
+VARIANTS = {
+    "tools": dict(models=["qwen2.5:0.5b"], sends_tools=True, think=None),
+    "no tools (gemma3)": dict(models=["gemma3:1b"], sends_tools=False, think=None),
+    "thinking (qwen3)": dict(models=["qwen3:0.6b"], sends_tools=True, think=True),
+    "untagged name": dict(models=["llama3.2"], sends_tools=True, think=None),
+    "server without capabilities": dict(models=["gemma3:1b"], show_capabilities=False, sends_tools=None,
+                                        think=None),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_chat_works_against_every_variant_of_the_fake(tmp_path, fake, variant):
+    v = dict(VARIANTS[variant])
+    sends_tools, think = v.pop("sends_tools"), v.pop("think")
+    fake.reset(**v)
+    ctx = make_ctx(tmp_path, fake.url)
+    answer_once(ctx, "add a task: water the plants")
+    history = services(ctx).store.history()
+    assert [m.role for m in history if m.role != "tool"] == ["user", "assistant"], history
+    assert history[-1].status == "done" and history[-1].content
+    chats = [r for r in fake.requests() if r.get("messages")]
+    assert chats[0].get("think") == think
+    if sends_tools is not None:
+        assert bool(chats[0].get("tools")) is sends_tools
+    else:  # an Ollama that does not list capabilities: tried, refused with 400, asked again without tools
+        assert chats[0].get("tools") and not chats[1].get("tools")
+
+
+def test_a_model_without_tools_gets_none_and_the_panel_says_tools_are_off(tmp_path, fake):
+    fake.reset(models=["gemma3:1b"])
+    ctx = make_ctx(tmp_path, fake.url)
+    status = run(services(ctx).llm.status())
+    assert status.ready and not status.tools
+    from server.apps.chat import status_view
+    from fasthtml.common import to_xml
+    assert "tools are off for this model" in to_xml(status_view(status))
+    answer_once(ctx, "list my tasks")
+    assert not any(r.get("tools") for r in fake.requests() if r.get("messages"))
+    assert services(ctx).store.history()[-1].content == "You said: list my tasks"
+
+
+def test_thinking_is_streamed_apart_kept_and_turned_off_in_settings(tmp_path, fake):
+    fake.reset(models=["qwen3:0.6b"], thinking="First I count the letters.")
+    ctx = make_ctx(tmp_path, fake.url)
+    llm = services(ctx)
+    thought = []
+
+    async def without_thinking():
+        thought.append(llm.store.history()[-1])
+        llm.llm.set_show_thinking(False)
+        await llm.assistant.user_says("again")
+        await asyncio.gather(*llm.assistant.answers)
+
+    sent = answer_once(ctx, "how many r in strawberry", then=without_thinking)
+    assert thought[0].thinking == "First I count the letters."
+    assert thought[0].content == "You said: how many r in strawberry"
+    assert any('class="thinking"' in h for h in sent), "the reasoning was not streamed to the panel"
+    assert fake.requests()[-1]["think"] is False
+    assert services(ctx).store.history()[-1].thinking == ""
+
+
+def test_pull_progress_counts_bytes_across_every_layer(tmp_path, fake):
+    from server.llm.pull import Puller
+    from tests.fakes.ollama import LAYERS
+    fake.reset(pull_steps=4, pull_delay=0)
+    ctx = make_ctx(tmp_path, fake.url)
+
+    async def go():
+        puller = Puller(services(ctx).llm, ctx.spawn)
+        seen = []
+        p = puller.start("llama3.2")
+        while not p.finished:
+            seen.append((p.completed, p.total))
+            await asyncio.sleep(0)
+        return p, seen
+
+    p, seen = run(go())
+    assert not p.error and p.status == "success"
+    assert p.total == p.completed == sum(size for _, size in LAYERS)
+    done = [c for c, _ in seen]
+    assert done == sorted(done), "overall progress went backwards when the next layer started"
+    assert "llama3.2:latest" in run(services(ctx).llm.status()).models
+
+
+def test_an_untagged_model_name_matches_its_latest_install(tmp_path, fake):
+    fake.reset(models=["llama3.2"])
+    ctx = make_ctx(tmp_path, fake.url)
+    llm = services(ctx).llm
+    llm.choose_model("llama3.2")
+    status = run(llm.status())
+    assert status.models == ["llama3.2:latest"] and status.model == "llama3.2:latest" and status.ready
+
+
+def test_two_quick_messages_each_get_their_own_answer_in_order(tmp_path, fake):
+    fake.reset(tokens=5, delay=0.02)
+    ctx = make_ctx(tmp_path, fake.url)
+
+    async def go():
+        llm = services(ctx)
+        await llm.assistant.user_says("first question")
+        await llm.assistant.user_says("second question")
+        await asyncio.gather(*llm.assistant.answers)
+        return [(m.role, m.content.split(" tok")[0]) for m in llm.store.history()]
+
+    assert run(go()) == [("user", "first question"), ("user", "second question"),
+                         ("assistant", "You said: first question"), ("assistant", "You said: second question")]
+    second = [r for r in fake.requests() if r.get("messages")][-1]["messages"]
+    assert [m["role"] for m in second[1:]] == ["user", "assistant", "user"]
+
+
+def test_narration_never_delays_a_user_and_a_burst_gets_one_reply(tmp_path, fake):
+    fake.reset(tokens=10, delay=0.05)  # each reply takes half a second
+    ctx = make_ctx(tmp_path, fake.url)
+
+    async def go():
+        llm = services(ctx)
+        for i in range(25):
+            ctx.narrate(f"step {i}")
+        await asyncio.sleep(0.1)  # the first narration reply is streaming now
+        await llm.assistant.user_says("are you there?")
+        while ctx.background:
+            await asyncio.gather(*list(ctx.background))
+        return llm.store.history()
+
+    history = run(go())
+    # The user's answer comes first: the narration reply under way stopped, and the burst is explained after.
+    after = [m for m in history if m.id > next(m.id for m in history if m.role == "user")]
+    assert after[0].role == "assistant" and after[0].content.startswith("You said: are you there?"), after[0]
+    assert [m.content for m in history if m.role == "narration"] == [f"step {i}" for i in range(25)]
+    replies = [m for m in history if m.role == "assistant"]
+    assert len(replies) <= 3, f"{len(replies)} replies to one burst of narration"
+    last_prompt = [r for r in fake.requests() if r.get("messages")][-1]["messages"][-1]["content"]
+    assert "step 24" in last_prompt and "step 5" in last_prompt

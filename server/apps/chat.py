@@ -1,7 +1,7 @@
 """The chat panel beside every screen: the stored conversation, a box to write in, answers streamed over a WebSocket."""
 import os
 
-from fasthtml.common import H2, Button, Div, Form, Header, P, Section, Small, Textarea
+from fasthtml.common import H2, APIRouter, Button, Div, Form, Header, Link, P, Section, Small, Textarea
 
 from ..llm import services
 from ..llm.views import message_view
@@ -16,23 +16,33 @@ def status_view(status):
     if status is None:
         return Small("Checking the local LLM…", cls="muted")
     if status.ready:
-        return Small(f"Local LLM: {status.model}", cls="llm-online")
+        tools = None if status.tools else Small(" — tools are off for this model (it cannot act on your tasks)",
+                                                cls="tools-off")
+        return Small(f"Local LLM: {status.model}", tools, cls="llm-online")
     return P(status.problem, cls="llm-offline", role="status")
+
+
+def chat_log(llm):
+    """The conversation; chat.js opens it at the newest message and keeps it there while the user reads there."""
+    return Div(Div(*[message_view(m) for m in llm.store.history()], id="chat-log", aria_live="polite",
+                   tabindex="0", aria_label="Conversation"),
+               Button("New messages ↓", type="button", id="chat-more", cls="secondary small", hidden=True),
+               cls="chat-log-wrap")
 
 
 def register(ctx, rt):
     llm = services(ctx)
-    # FastHTML's WebSocket decorator lives on the app; `rt` is its bound `route` method.
-    app = rt.__self__
+    ar = APIRouter()
 
     def panel():
         return Section(
+            Link(rel="stylesheet", href="/static/chat.css"),
             Header(H2("Assistant"),
                    Button("Clear", cls="outline secondary small", hx_post="/chat/clear", hx_target="#chat-log",
                           hx_swap="innerHTML", hx_confirm="Clear the whole conversation? This cannot be undone.")),
             Div(status_view(llm.llm.cached_status()), id="llm-status", hx_get="/chat/status",
                 hx_trigger=f"load, every {STATUS_EVERY}", hx_swap="innerHTML"),
-            Div(*[message_view(m) for m in llm.store.history()], id="chat-log", aria_live="polite"),
+            chat_log(llm),
             Form(Textarea(name="msg", rows=2, maxlength=MAX_MESSAGE, required=True, aria_label="Message",
                           placeholder="Ask the local LLM… (Enter sends, Shift+Enter for a new line)"),
                  Button("Send", type="submit"), id="chat-form", ws_send=True),
@@ -41,11 +51,11 @@ def register(ctx, rt):
 
     ctx.side_panels.append(panel)
 
-    @rt("/chat/status")
+    @ar("/chat/status")
     async def chat_status():
         return status_view(await llm.llm.status())
 
-    @rt("/chat/clear", methods=["post"])
+    @ar("/chat/clear", methods=["post"])
     async def clear():
         await llm.assistant.clear()
         await llm.hub.send(Div(id="chat-log", hx_swap_oob="innerHTML"))  # other open windows empty too
@@ -57,8 +67,10 @@ def register(ctx, rt):
     async def left(ws):
         llm.hub.leave(ws)
 
-    @app.ws("/chat/ws", conn=joined, disconn=left)
+    @ar.ws("/chat/ws", conn=joined, disconn=left)
     async def chat_ws(msg: str = ""):
         text = msg.strip()
         if text:
             await llm.assistant.user_says(text[:MAX_MESSAGE])
+
+    return ar

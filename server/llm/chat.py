@@ -17,12 +17,13 @@ class ChatMessage:
     content: str
     status: str
     created: str
+    thinking: str = ""  # a thinking model's reasoning before its answer (Ollama's message.thinking)
 
 
 class ChatStore:
     def __init__(self, db):
         self.db = db
-        self.table = db.create(ChatMessage, pk="id")
+        self.table = db.create(ChatMessage, pk="id", transform=True)  # transform: adds columns older files lack
         self.live: dict[int, list[str]] = {}  # parts of answers still streaming, newer than the last save
         # A process that died mid-answer left rows 'streaming': they will never finish.
         db.execute("UPDATE chat_message SET status = ? WHERE status = ?", [INTERRUPTED, STREAMING])
@@ -30,8 +31,9 @@ class ChatStore:
     def add(self, role: str, content: str, status: str = DONE) -> ChatMessage:
         return self.table.insert(ChatMessage(id=None, role=role, content=content, status=status, created=now()))
 
-    def save(self, mid: int, content: str, status: str | None = None) -> ChatMessage:
+    def save(self, mid: int, content: str, status: str | None = None, thinking: str | None = None) -> ChatMessage:
         changes = {"content": content} | ({"status": status} if status else {})
+        changes |= {"thinking": thinking} if thinking else {}
         if status and status != STREAMING:
             self.live.pop(mid, None)
         return self.table.update(id=mid, **changes)
@@ -51,8 +53,16 @@ class ChatStore:
         self.live.clear()
         self.db.execute("DELETE FROM chat_message")
 
-    def context(self) -> list[dict]:
-        """The recent user and assistant turns, as Ollama's chat API takes them."""
-        rows = self.table(where="role IN ('user', 'assistant') AND content != ''", order_by="id DESC",
-                          limit=CONTEXT_LIMIT)
-        return [{"role": m.role, "content": m.content} for m in rows[::-1]]
+    def context(self, upto: int | None = None) -> list[dict]:
+        """The recent user and assistant turns, as Ollama's chat API takes them, ending with user message `upto`.
+
+        Messages the user sent after `upto` wait for their own answers; answers given since are to earlier ones."""
+        where = "role IN ('user', 'assistant') AND content != ''"
+        args: list = []
+        if upto is not None:
+            where += " AND (role = 'assistant' OR id < ?)"
+            args = [upto]
+        rows = self.table(where=where, where_args=args, order_by="id DESC", limit=CONTEXT_LIMIT - 1)[::-1]
+        if upto is not None:
+            rows += self.table(where="id = ?", where_args=[upto])
+        return [{"role": m.role, "content": m.content} for m in rows]

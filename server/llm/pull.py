@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -13,6 +13,16 @@ class Progress:
     total: int = 0
     error: str = ""
     finished: bool = False
+    layers: dict = field(default_factory=dict)  # digest -> (total, completed): Ollama reports each layer apart
+
+    def update(self, part) -> None:
+        """Fold one progress part into overall bytes across every layer seen so far (server/download.go)."""
+        self.status = part.status or self.status
+        digest = getattr(part, "digest", None)
+        if digest and part.total:
+            self.layers[digest] = (part.total, part.completed or 0)
+            self.total = sum(total for total, _ in self.layers.values())
+            self.completed = sum(done for _, done in self.layers.values())
 
     @property
     def percent(self) -> int:
@@ -41,9 +51,7 @@ class Puller:
 
         try:
             async for part in self.llm.pull(p.model):
-                p.status = part.status or p.status
-                if part.total:
-                    p.total, p.completed = part.total, part.completed or 0
+                p.update(part)
             if p.status != "success":
                 p.error = f"Ollama stopped before the download finished (last: {p.status})."
         except ollama.ResponseError as e:
