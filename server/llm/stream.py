@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     import httpx  # annotations only: httpx is imported by the client that makes the calls
 
 
-
 class Refused(Exception):
     """Ollama answered with an error: a 4xx/5xx before streaming, or an `error` line inside the stream."""
 
