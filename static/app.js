@@ -216,3 +216,16 @@ document.addEventListener("pd-toast", function (ev) { pdToast(ev.detail.text, ev
     if (s && narrow.matches && s.dataset.assistant === "shown") { ev.preventDefault(); setAssistant(false); }
   });
 })();
+
+// Background steps (server/engine) push their progress over the chat panel's WebSocket; their cards poll only while
+// it is down. No inline script or htmx filter expression: the page's policy allows neither.
+(function () {
+  document.addEventListener("htmx:wsOpen", function () { document.body.dataset.push = "up"; });
+  document.addEventListener("htmx:wsClose", function () { document.body.dataset.push = "down"; });
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var el = ev.detail && ev.detail.elt;
+    if (el && el.classList && el.classList.contains("push-poll") && document.body.dataset.push === "up") {
+      ev.preventDefault();
+    }
+  });
+})();

@@ -1,5 +1,6 @@
 """The app shell as a person meets it at the default window size (1200×820) and the minimum (720×480): the
 sidebar, the Assistant panel, the quick switcher, toasts, the Downloads screen and the log file."""
+import re
 import sqlite3
 
 import pytest
@@ -172,7 +173,8 @@ def test_downloads_screen_lists_files_with_size_date_and_actions(sized, app):
     (app.downloads_dir / "poem" / ".ode.txt.x.part").write_text("unfinished")
     sized.goto(f"{app.url}/downloads")
     rows = sized.locator("table.downloads tbody tr")
-    expect(rows).to_have_count(3)
+    # Beside them, the graph's figures files (pages, orphans) once another test in this module has opened its viewer.
+    expect(rows.filter(has_not_text=re.compile(r"_(pages|orphans)\.csv"))).to_have_count(3)
     ode = rows.filter(has_text="ode.txt")
     expect(ode).to_contain_text("16 bytes")
     expect(ode.get_by_role("button", name="Open folder")).to_be_visible()

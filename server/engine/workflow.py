@@ -1,7 +1,7 @@
 """The Workflow base: a subclass declares its steps; the engine renders every card and makes every change."""
 from __future__ import annotations
 
-from fasthtml.common import H1, Article, Button, Div, Footer, Form, Header, Input, Label, P, Script, Small
+from fasthtml.common import H1, Article, Button, Div, Footer, Form, Header, Input, Label, P, Small
 
 from ..layout import icon, page
 from .background import progress_id
@@ -13,10 +13,6 @@ from .routes import NotFound, build_router  # noqa: F401 (NotFound: imported fro
 from .steps import Invalid, Step
 
 MAX_ID_LENGTH = 512
-# Background cards re-read themselves only while the push socket is down (htmx's ws extension says when).
-PUSH_STATE = Script("if (!window.pipedeckPush) { window.pipedeckPush = true;"
-                    " document.addEventListener('htmx:wsOpen', () => document.body.dataset.push = 'up');"
-                    " document.addEventListener('htmx:wsClose', () => document.body.dataset.push = 'down'); }")
 
 
 def action(path: str, methods: str = "get"):
@@ -154,8 +150,8 @@ class Workflow:
             return Article(Header(step.label), Div(*(job.progress if job else ()), id=progress_id(self.name, step.id)),
                            self.working(step, run, job), P(message, cls="error", role="alert") if message else None,
                            retry, cls="card card-error card-working")
-        poll = Div(hx_get=self.url(step.id, run.id), hx_trigger="every 1s [document.body.dataset.push != 'up']",
-                   hx_target=f"#{card_id(self.name, step.id)}", hx_swap="outerHTML", cls="poll")
+        poll = Div(hx_get=self.url(step.id, run.id), hx_trigger="every 1s",
+                   hx_target=f"#{card_id(self.name, step.id)}", hx_swap="outerHTML", cls="poll push-poll")
         return Article(Header(step.label), Div(*job.progress, id=progress_id(self.name, step.id)),
                        self.working(step, run, job), poll, cls="card card-working")
 
@@ -190,7 +186,7 @@ class Workflow:
 
     def full_page(self, *content):
         return page(self.ctx, self.title, H1(self.title), P(self.description, cls="lead") if self.description else None,
-                    *content, PUSH_STATE, current=f"/{self.name}")
+                    *content, current=f"/{self.name}")
 
     # Changes: every one is a single guarded write (RunStore.change).
 
