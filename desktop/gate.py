@@ -1,7 +1,7 @@
 """An ASGI front that listens before the app exists: requests wait until the app is built and started.
 
 The window can then ask for the home page the moment it appears, with no holding page in between: one page load
-and one Chromium renderer, instead of a placeholder document and a second renderer for the app's own site."""
+and one Chromium renderer, instead of a "Starting…" document and a second renderer for the app's own site."""
 from __future__ import annotations
 
 import asyncio

@@ -281,9 +281,13 @@
     this.say("Saving…");
     canvas.toBlob(function (blob) {
       fetch(self.base + "/png", { method: "POST", body: blob, headers: { "Content-Type": "image/png" } })
-        .then(function (r) { return r.text(); })
-        .then(function (html) { self.status.innerHTML = html; })
-        .catch(function (e) { self.say("Saving failed: " + e.message); });
+        .then(function (r) { return r.text().then(function (html) { return { ok: r.ok, html: html }; }); })
+        .then(function (res) {
+          self.status.innerHTML = res.html;
+          // The file lands in the downloads folder, out of sight: a short notice says so (app.js's toasts).
+          pdToast(res.ok ? "Picture saved to the downloads folder." : self.status.textContent.trim(), res.ok ? "ok" : "error");
+        })
+        .catch(function (e) { self.say("Saving failed: " + e.message); pdToast("Saving failed: " + e.message, "error"); });
     }, "image/png");
   };
 

@@ -98,11 +98,22 @@ def test_continue_where_you_left_off_opens_the_run_itself(notes):
     assert 'hx-get="/notes/keyword?pipeline_id=last-one"' in page and 'value="last-one"' in page
 
 
-def test_a_new_run_records_the_active_profile(notes):
+def test_a_new_run_records_the_current_profile_and_the_list_shows_that_clients_runs(notes):
     cfg, c = notes
-    active = list(cfg.runs.db.query("SELECT id FROM profile WHERE active = 1 ORDER BY priority, id"))[0]["id"]
+    db = cfg.runs.db
+    first = list(db.query("SELECT id FROM profile WHERE active = 1 ORDER BY priority, id"))[0]["id"]
     walk(c, "notes", "profiled")
-    assert blob(cfg, "profiled")["profile"] == active
+    assert blob(cfg, "profiled")["profile"] == first
+    db.execute("INSERT INTO profile (name, menu_name, address, code, active, priority) "
+               "VALUES ('Globex Corporation', 'Client B', 'globex.example', 'us', 1, 99)")
+    other = list(db.query("SELECT id FROM profile WHERE menu_name = 'Client B'"))[0]["id"]
+    c.post("/profiles/current", data={"pid": other}, headers=HX)  # chosen in the sidebar
+    walk(c, "notes", "for-globex")
+    assert blob(cfg, "for-globex")["profile"] == other
+    listed = c.get("/notes").text
+    assert "for-globex" in listed and "profiled" not in listed
+    c.post("/profiles/current", data={"pid": first}, headers=HX)
+    assert "profiled" in c.get("/notes").text
 
 
 def test_a_workflow_named_like_an_app_stops_start_up_naming_both_files(tmp_path, monkeypatch):

@@ -116,6 +116,7 @@ def test_graph_is_drawn_in_legend_colours_search_jumps_and_click_shows_metadata(
 
     page.click("#graph-save")
     expect(page.locator("#graph-status .saved")).to_contain_text("downloads folder")
+    expect(page.locator("#toasts .toast")).to_contain_text("Picture saved to the downloads folder")
     saved = list(graph_folder(server.downloads_dir).glob("shop_20240101_graph_*.png"))
     assert len(saved) == 1 and saved[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and saved[0].stat().st_size > 2000
 

@@ -71,7 +71,7 @@ def message_card(title: str, *body, cls: str = ""):
 def runs_table(workflow: str, runs, step_ids: list[str], open_url, delete_url: str):
     """Every run of a workflow, the last changed first: one click resumes, delete asks first."""
     if not runs:
-        return Div(P("No runs yet: type an id above to start one.", cls="muted"), id=f"{workflow}-runs")
+        return Div(P("No runs yet for this profile: type a name above to start one.", cls="muted"), id=f"{workflow}-runs")
     rows = [Tr(Td(A(r.id, href=open_url(r.id), cls="open-run")), Td(r.progress(step_ids), cls="progress"),
                Td(Span(r.get("updated", "").replace("T", " ")[:16], title=r.get("updated", "")), cls="changed"),
                Td("Finalized" if r.finalized else "", cls="state"),

@@ -5,6 +5,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from ..current_profile import current_profile
+
 FINALIZE = "finalize"
 REFILL = "refill"  # answers cleared by a revert, offered again as pre-filled values
 ANY = object()  # in `present`: the step must hold some value, whichever
@@ -61,12 +63,10 @@ class RunStore:
         return Run(workflow, run_id, json.loads(rows[0][0])) if rows else None
 
     def open(self, workflow: str, run_id: str) -> Run:
-        """The run with this id, created empty (owned by the active profile) if it is new."""
+        """The run with this id, created empty (owned by the current profile) if it is new."""
         ts = now()
-        # A list, not a half-read cursor: an unfinished statement would hold the next writes uncommitted.
-        active = list(self.db.query("SELECT id FROM profile WHERE active = 1 ORDER BY priority, id LIMIT 1"))
-        profile = active[0]["id"] if active else None
-        blob = json.dumps({"created": ts, "updated": ts, "profile": profile})
+        current = current_profile(self.db)  # the client chosen in the sidebar: its work is listed together
+        blob = json.dumps({"created": ts, "updated": ts, "profile": current.id if current else None})
         self.db.execute(
             "INSERT OR IGNORE INTO pipeline (id, workflow, data, created, updated) VALUES (?, ?, ?, ?, ?)",
             [run_id, workflow, blob, ts, ts])
@@ -117,8 +117,9 @@ class RunStore:
     def delete(self, workflow: str, run_id: str) -> None:
         self.db.execute("DELETE FROM pipeline WHERE workflow = ? AND id = ?", [workflow, run_id])
 
-    def list(self, workflow: str, limit: int = 50) -> list[Run]:
-        """The workflow's runs, the last changed first."""
-        rows = self.db.query("SELECT id, data FROM pipeline WHERE workflow=? ORDER BY updated DESC, rowid DESC "
-                             "LIMIT ?", [workflow, limit])
+    def list(self, workflow: str, profile: int | None = None, limit: int = 50) -> list[Run]:
+        """The workflow's runs, the last changed first; with `profile`, that client's and those made before any."""
+        mine = "" if profile is None else " AND coalesce(json_extract(data, '$.profile'), ?) = ?"
+        rows = self.db.query(f"SELECT id, data FROM pipeline WHERE workflow=?{mine} ORDER BY updated DESC, rowid DESC "
+                             "LIMIT ?", [workflow, *(() if profile is None else (profile, profile)), limit])
         return [Run(workflow, r["id"], json.loads(r["data"])) for r in rows]

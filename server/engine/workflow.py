@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fasthtml.common import H1, Article, Button, Div, Footer, Form, Header, Input, Label, P, Small
 
+from ..current_profile import current_profile
 from ..layout import icon, page
 from .background import progress_id
 from .cards import (card_id, error_note, locked_card, message_card, next_card, revert_button, revert_question,
@@ -32,7 +33,8 @@ class Workflow:
     description: str = ""
     steps: list[Step] = []
     order: int = 50
-    id_label = "Run id"
+    id_label = "Name this run"
+    id_hint = "A new name starts a run; a name used before picks it up where you left off."
     id_example = "a name for this run"
     finalizable = True
 
@@ -171,9 +173,11 @@ class Workflow:
         return Form(
             Label(self.id_label, fr=f"{self.name}-pipeline-id"),
             Div(Input(name="pipeline_id", id=f"{self.name}-pipeline-id", value=value, placeholder=self.id_example,
-                      maxlength=MAX_ID_LENGTH * 10, required=True, aria_invalid="true" if error else None),
+                      maxlength=MAX_ID_LENGTH * 10, required=True, aria_invalid="true" if error else None,
+                      aria_describedby=f"{self.name}-pipeline-hint"),
                 Button("Start / resume", type="submit"), role="group"),
-            error_note(error), hx_post=self.router.init.to(), hx_target=f"#{self.name}-body", hx_swap="outerHTML",
+            Small(self.id_hint, id=f"{self.name}-pipeline-hint"), error_note(error),
+            hx_post=self.router.init.to(), hx_target=f"#{self.name}-body", hx_swap="outerHTML",
             action=self.router.init.to(), method="post", cls="run-id")
 
     def body(self, run_id: str = "", error: str | None = None, chain=None):
@@ -181,7 +185,8 @@ class Workflow:
                    id=f"{self.name}-body")
 
     def runs_list(self):
-        return runs_table(self.name, self.ctx.runs.list(self.name), self.step_ids,
+        profile = current_profile(self.ctx.db)
+        return runs_table(self.name, self.ctx.runs.list(self.name, profile.id if profile else None), self.step_ids,
                           lambda run_id: self.router.landing.to(pipeline_id=run_id), self.router.delete_run.to())
 
     def full_page(self, *content):

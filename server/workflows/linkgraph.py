@@ -24,6 +24,7 @@ class LinkGraph(Workflow):
     description = "Export a crawl's internal link graph and page metadata from Botify as two CSV files."
     order = 30
     id_label = "Botify project URL"
+    id_hint = "Paste the project's address as your browser shows it; the same address later resumes its run."
     id_example = "https://app.botify.com/your-org/your-project/"
     steps = [
         Step(ANALYSIS, "Analysis"),
