@@ -10,7 +10,7 @@
     { attrs = [ "chromium" ]; commands = [ "chromium" ]; }
     { attrs = [ "xorg-server" "xorg.xorgserver" ]; commands = [ "Xvfb" ]; }
     { attrs = [ "xdotool" ]; commands = [ "xdotool" ]; }
-    { attrs = [ "imagemagick" ]; commands = [ "import" "identify" ]; }
+    { attrs = [ "imagemagick" ]; commands = [ "import" "identify" "convert" ]; }
     { attrs = [ "util-linux" ]; commands = [ "prlimit" "setpriv" "mount" "umount" ]; }
     { attrs = [ "xdg-utils" ]; commands = [ "xdg-open" ]; }
   ];

@@ -170,8 +170,6 @@ class LLM:
         its reasoning arrives in `part.message.thinking`, apart from the answer in `part.message.content`."""
         # A known-good status is trusted here, however old: a broken stream forgets it, and checking before every
         # answer would add two round trips to the first token.
-        import httpx
-
         status = self.cached_status()
         if status is None or not status.ready:
             status = await self.require()
@@ -191,6 +189,8 @@ class LLM:
                 yield part
 
     async def _stream(self, status: Status, messages: list[dict], tools, think):
+        import httpx
+
         body = {"model": status.model, "messages": messages}
         body |= {"tools": tools} if tools else {}
         body |= {} if think is None else {"think": think}
