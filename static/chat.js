@@ -160,4 +160,10 @@
   follow = true;
   document.querySelectorAll("#chat-log .msg").forEach(queue);
   keepUp(false);
+  // A narrow window starts with the Assistant put away, so the log has no height until it is opened: follow then.
+  var current = log();
+  if (current && window.ResizeObserver && !current.pdObserved) {
+    current.pdObserved = true;
+    new ResizeObserver(function () { if (follow) keepUp(false); }).observe(current);
+  }
 })();

@@ -24,6 +24,9 @@ def open_tab(browser, server: ServerProcess, path: str = "/", size: tuple[int, i
     page.set_default_timeout(15000)
     page.goto(server.ready_url)
     page.goto(server.url + path)
+    if size[0] < 900:  # narrow windows start with the Assistant put away: open it as a user would
+        page.click(".assistant-toggle")
+        expect(page.locator("#chat-form textarea[name=msg]")).to_be_visible()
     try:
         yield page
     finally:
