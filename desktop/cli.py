@@ -8,16 +8,18 @@ from server.config import Config
 from server.security import BindRefused, check_bind
 
 from . import ollama_service
-from . import launch, launcher
+from . import launch, launcher, scaffold
 from .server import choose_port
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="pipedeck", description="Pipedeck: calm, resumable data workflows.")
     p.add_argument("command", nargs="?", default="window",
-                   choices=["window", "serve", "install-launcher", "uninstall-launcher"],
+                   choices=["window", "serve", "install-launcher", "uninstall-launcher", "new-workflow"],
                    help="window (default): open the app; serve: run the server only; install-launcher / "
-                        "uninstall-launcher: add or remove Pipedeck in the desktop's applications menu")
+                        "uninstall-launcher: add or remove Pipedeck in the desktop's applications menu; "
+                        "new-workflow TITLE: write a starter workflow file into the data folder's workflows/")
+    p.add_argument("title", nargs="?", help="new-workflow only: the workflow's title, e.g. \"Keyword notes\"")
     p.add_argument("--port", type=int, default=None, help="port to serve on (default 5001 when free)")
     p.add_argument("--data-dir", default=None, help="where the database lives (env PIPEDECK_DATA_DIR)")
     p.add_argument("--downloads-dir", default=None, help="where workflows write files (env PIPEDECK_DOWNLOADS_DIR)")
@@ -60,6 +62,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.command in ("install-launcher", "uninstall-launcher"):
         return launcher.main(args.command)
+    if args.command == "new-workflow":
+        return scaffold.main(args.title, Config(**({"data_dir": args.data_dir} if args.data_dir else {})).data_dir)
     cfg = make_config(args)
     mode = choose_mode(args)
     with ollama_service.maybe_start(cfg):  # the Nix launcher's pinned Ollama, when none answers

@@ -20,10 +20,12 @@ from .workflow import Workflow
 
 USER_PACKAGE = "pipedeck_user_workflows"  # user files get module names of their own, apart from the app's
 PROBLEMS = "/workflow-problem"
+USER_FOLDER = "workflows"
 
 
 def user_folder(cfg) -> Path:
-    return cfg.data_dir / "workflows"
+    """`workflows/` in the data folder: `data/` from a checkout, the XDG data folder's with `nix run`."""
+    return cfg.data_dir / USER_FOLDER
 
 
 @dataclass
