@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from server.config import Config
 from server.security import BindRefused, check_bind
 
 from . import ollama_service
-from . import launch, launcher, scaffold
+from . import dev, launch, launcher, scaffold
 from .server import choose_port
 
 
@@ -29,6 +30,8 @@ def parse_args(argv=None):
                    "every client then needs the launch secret")
     p.add_argument("--lan-name", action="append", default=[], metavar="NAME",
                    help="an extra name or address LAN clients use for this machine (repeatable)")
+    p.add_argument("--dev", action="store_true", help="reload workflow files when saved and restart the server "
+                   "when other code under server/ changes")
     p.add_argument("--no-auth", action="store_true", help="FOR TESTS ONLY: drop the launch secret")
     return p.parse_args(argv)
 
@@ -64,6 +67,8 @@ def main(argv=None) -> int:
         return launcher.main(args.command)
     if args.command == "new-workflow":
         return scaffold.main(args.title, Config(**({"data_dir": args.data_dir} if args.data_dir else {})).data_dir)
+    if args.dev:
+        os.environ[dev.ENV] = "1"  # read by the app (server/app.py) and the launch, also after a restart
     cfg = make_config(args)
     mode = choose_mode(args)
     with ollama_service.maybe_start(cfg):  # the Nix launcher's pinned Ollama, when none answers

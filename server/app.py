@@ -122,7 +122,7 @@ def create_app(cfg: Config | None = None) -> FastHTML:
         check_routes(ctx.workflows, module, [r for r in app.routes if id(r) not in before])
     recovery.register(ctx, rt)
     # Workflow files loaded at run time and reloaded when saved: the user's folder (and built-ins with --dev).
-    dev = BUILTIN_FOLDER if os.environ.get("PIPEDECK_DEV") else None
+    dev = BUILTIN_FOLDER if os.environ.get("PIPEDECK_DEV") else None  # set by `./pipedeck --dev`
     workflow_files = WorkflowFiles(ctx, app, user_folder(cfg), dev)
     workflow_files.start()
     return app

@@ -10,7 +10,7 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-from fasthtml.common import Code, Div, P, Pre
+from fasthtml.common import Code, Div, P, Pre, Script
 from loguru import logger
 
 from ..context import MenuEntry
@@ -124,6 +124,8 @@ class WorkflowFiles:
         for path in sorted(self.folder.glob("*.py")):
             self.apply(path, self.load(path))
         self.ctx.startup.append(lambda: self.ctx.spawn(self.watch()))
+        if self.builtin_folder:  # --dev: the page reloads itself after the server restarted (static/dev.js)
+            self.ctx.side_panels.append(lambda: Script(src="/static/dev.js"))
 
     def builtin(self, path: Path) -> bool:
         return self.builtin_folder is not None and path.parent == self.builtin_folder

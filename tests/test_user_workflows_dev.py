@@ -1,0 +1,50 @@
+"""`--dev`: a saved built-in workflow re-renders in place; a change elsewhere in server/ restarts the server and the
+open page reconnects and reloads. Files are saved with their own content, so the checkout is left as it was."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.llm_support import open_tab
+from tests.support import ROOT, ServerProcess
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    base = tmp_path_factory.mktemp("dev")
+    srv = ServerProcess(base / "data", base / "downloads", args=("--dev",)).start()
+    yield srv
+    srv.stop()
+
+
+def resave(path) -> None:
+    path.write_bytes(path.read_bytes())
+
+
+def mark(page) -> None:
+    page.wait_for_function("() => document.body.dataset.push === 'up'")
+    page.evaluate("window.sameDocument = true; document.getElementById('content').dataset.old = '1'")
+
+
+def test_a_saved_built_in_workflow_re_renders_in_place(browser, app):
+    with open_tab(browser, app, "/hello") as page:
+        mark(page)
+        resave(ROOT / "server" / "workflows" / "hello.py")
+        expect(page.locator("#content[data-old]")).to_have_count(0)  # its content was fetched again
+        expect(page.locator("h1")).to_have_text("Hello — the Bridge of Death")
+        assert page.evaluate("window.sameDocument") is True
+    assert not any("restarted" in line for line in app.output)
+
+
+def test_other_server_code_restarts_the_server_and_the_page_reloads(browser, app):
+    with open_tab(browser, app, "/hello") as page:
+        mark(page)
+        resave(ROOT / "server" / "apps" / "home.py")
+        page.wait_for_function("() => !window.sameDocument && document.body.dataset.push === 'up'", timeout=30000)
+        expect(page.locator("h1")).to_have_text("Hello — the Bridge of Death")
+        page.fill("#hello-pipeline-id", "after-restart")
+        page.press("#hello-pipeline-id", "Enter")
+        expect(page.locator("input[name=name]")).to_be_visible()
+    assert any("Pipedeck restarted" in line for line in app.output)
