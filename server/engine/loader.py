@@ -10,7 +10,7 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-from fasthtml.common import Code, Div, P, Pre, Script
+from fasthtml.common import H1, Code, Div, P, Pre, Script
 from loguru import logger
 
 from ..context import MenuEntry
@@ -152,7 +152,7 @@ class WorkflowFiles:
             except Exception as exc:
                 result = problem_from(path, exc)
         if isinstance(result, Problem):
-            logger.warning("workflow file {} line {}: {}", path, result.line, result.message)
+            logger.warning("workflow file {}{}: {}", path, f" line {result.line}" if result.line else "", result.message)
             self.problems[path] = result
             self.menu_problem(path, old)
             if old:
@@ -193,7 +193,7 @@ class WorkflowFiles:
         problem = next((p for path, p in self.problems.items() if path.stem == stem), None)
         if problem is None:
             raise NotFound(f"No workflow file “{stem[:100]}.py” has a problem now.")
-        return page(self.ctx, f"{stem}.py", Div(problem.card(), id=f"{stem}-body"),
+        return page(self.ctx, f"{stem}.py", H1(f"⚠ {stem}.py"), Div(problem.card(), id=f"{stem}-body"),
                     current=f"{PROBLEMS}/{stem}")
 
     def hook_problem(self, exc: BaseException):
