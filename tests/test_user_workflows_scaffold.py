@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from server import config
 from server.engine.loader import user_folder
 from tests.fakes.ollama import FakeOllama
-from tests.llm_support import llm_server, open_tab
+from tests.llm_support import llm_server, open_tab, send
 from tests.support import ROOT
 
 
@@ -93,3 +93,23 @@ def test_under_nix_run_the_folder_is_in_the_xdg_data_folder(tmp_path, monkeypatc
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(config, "ROOT", Path("/nix/store/0123456789abcdfghijklmnpqrsvwxyz-pipedeck-0.1.0/share"))
     assert user_folder(config.Config()) == tmp_path / "xdg" / "pipedeck" / "data" / "workflows"
+
+
+@pytest.mark.browser
+def test_a_chat_answer_streams_on_while_a_workflow_reloads(browser, app, fake):
+    path = app.data_dir / "workflows" / "streaming_notes.py"
+    assert new_workflow("Streaming notes", "--data-dir", str(app.data_dir)).returncode == 0
+    fake.configure(reply=None, tokens=30, delay=0.1)  # three seconds: the save lands mid-answer
+    try:
+        with open_tab(browser, app, "/") as page:
+            page.get_by_role("list", name="Workflows").get_by_role("link", name="Streaming notes").click()
+            page.wait_for_function("() => document.body.dataset.push === 'up'")
+            send(page, "Keep talking")
+            answer = page.locator("#chat-log .msg.assistant").last
+            expect(answer).to_contain_text("tok2")  # streaming has begun
+            path.write_text(path.read_text().replace('title = "Streaming notes"', 'title = "Streaming notes, edited"'))
+            expect(page.locator("h1")).to_have_text("Streaming notes, edited")
+            expect(answer).to_have_class("msg assistant done", timeout=20000)
+            expect(answer.locator(".md")).to_contain_text("tok29")
+    finally:
+        fake.configure(reply="People want light shoes that last.", tokens=0, delay=0)
