@@ -37,7 +37,7 @@ def app(tmp_path_factory, fake):
 
 def submit(page, step: str) -> None:
     page.locator(f"#keyword_notes-{step} button[type=submit]").click()
-    expect(page.locator(f"#keyword_notes-{step} .card-locked")).to_be_visible()
+    expect(page.locator(f"#keyword_notes-{step} > .card-locked")).to_be_visible()
 
 
 @pytest.mark.browser
@@ -111,5 +111,26 @@ def test_a_chat_answer_streams_on_while_a_workflow_reloads(browser, app, fake):
             expect(page.locator("h1")).to_have_text("Streaming notes, edited")
             expect(answer).to_have_class("msg assistant done", timeout=20000)
             expect(answer.locator(".md")).to_contain_text("tok29")
+    finally:
+        fake.configure(reply="People want light shoes that last.", tokens=0, delay=0)
+
+
+@pytest.mark.browser
+def test_another_workflows_background_step_carries_on_through_a_reload(browser, app, fake):
+    path = app.data_dir / "workflows" / "keyword_notes.py"
+    fake.configure(reply=None, tokens=30, delay=0.1)  # three seconds of poem: the save lands while it is written
+    try:
+        with open_tab(browser, app, "/poem") as page:
+            page.fill("#poem-pipeline-id", "through-a-reload")
+            page.press("#poem-pipeline-id", "Enter")
+            page.fill("input[name=name]", "Ada")
+            page.press("input[name=name]", "Enter")
+            for field, value in (("color", "blue"), ("time", "dawn"), ("feeling", "calm")):
+                page.select_option(f"select[name={field}]", value)
+                page.locator(f"#poem-{field} button[type=submit]").click()
+            expect(page.locator("#poem-poem .card-working .poem-text")).to_contain_text("tok1")
+            path.write_text(path.read_text().replace('title = "Keyword notes"', 'title = "Keyword notes, again"'))
+            poem = page.locator("#poem-poem .card-locked .poem-text")
+            expect(poem).to_contain_text("tok29", timeout=20000)
     finally:
         fake.configure(reply="People want light shoes that last.", tokens=0, delay=0)
