@@ -26,7 +26,7 @@ built-in ones, served the same way. Two ways to start:
 
 ```sh
 ./pipedeck new-workflow "Keyword notes"     # writes data/workflows/keyword_notes.py and prints its path
-cp server/workflows/hello.py data/workflows/my_bridge.py   # then change `name`, and `..engine` to `server.engine`
+cp server/workflows/hello.py data/workflows/my_bridge.py   # then give it another `name`
 ```
 
 The starter uses every step kind once and shows where the local LLM and the downloads folder are reached; an

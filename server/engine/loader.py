@@ -63,7 +63,8 @@ def load_class(path: Path, name: str) -> type[Workflow]:
     """Run the file as a fresh module and return the Workflow subclass it defines (raising what the file raises).
     Compiled from the text each time: a cached .pyc could be stale after two saves within one second."""
     module = types.ModuleType(name)
-    module.__file__, module.__package__ = str(path), name.rpartition(".")[0]
+    # As if in server/workflows/: a copy of a built-in file works unchanged (`from ..engine import ...`).
+    module.__file__, module.__package__ = str(path), "server.workflows"
     code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
     sys.modules[name] = module  # dataclasses and inspect look the module up while it runs
     exec(code, module.__dict__)
