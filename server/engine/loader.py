@@ -138,11 +138,20 @@ class WorkflowFiles:
             return problem_from(path, exc)
         if self.builtin(path):
             return cls
+        return self.refusal(path, cls) or cls
+
+    def refusal(self, path: Path, cls) -> Problem | None:
+        """Why a user's workflow class cannot be served as it is: its name, or no steps."""
         other = next((str(p) for p, n in self.served.items() if n == cls.name and p != path), None)
         if holder := self.taken.get(cls.name) or other:
-            return Problem(path, line_of(path, r"\s*name\s*="), f"The name “{cls.name}” is already taken by "
-                           f"{holder}. Give this workflow another `name` (its address in the app).")
-        return cls
+            why = f"The name “{cls.name}” is already taken by {holder}. Give this workflow another `name`."
+        elif not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cls.name):
+            why = f"The name “{cls.name[:80]}” is its address in the app: use letters, digits, - and _ only."
+        elif not cls.steps:
+            return Problem(path, line_of(path, r"\s*steps\s*="), "The workflow declares no `steps`.")
+        else:
+            return None
+        return Problem(path, line_of(path, r"\s*name\s*="), why)
 
     def apply(self, path: Path, result) -> list[str]:
         """Serve what loading `path` gave; the names whose open pages must show it."""
@@ -153,7 +162,8 @@ class WorkflowFiles:
             except Exception as exc:
                 result = problem_from(path, exc)
         if isinstance(result, Problem):
-            logger.warning("workflow file {}{}: {}", path, f" line {result.line}" if result.line else "", result.message)
+            where = f" line {result.line}" if result.line else ""
+            logger.warning("workflow file {}{}: {}", path, where, result.message)
             self.problems[path] = result
             self.menu_problem(path, old)
             if old:
