@@ -1,6 +1,8 @@
 """What the user-workflow loader refuses, and why, in the app's own process (real SQLite file, real middleware)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.engine_support import client, make_app
@@ -46,3 +48,19 @@ def test_two_files_with_one_name_the_second_is_refused_naming_the_first(tmp_path
                                              "b_notes.py": GOOD.format(name="notes")})
     assert list(shown) == ["b_notes.py"]
     assert "a_notes.py" in shown["b_notes.py"] and "line 5" in shown["b_notes.py"]
+
+
+def test_a_saved_file_with_a_new_action_serves_it_without_a_restart(tmp_path, monkeypatch):
+    folder = tmp_path / "data" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "notes.py").write_text(GOOD.format(name="notes"))
+    cfg, app = make_app(tmp_path, monkeypatch)
+    with client(cfg, app) as c:
+        assert c.get("/notes/hi").status_code == 404  # read as a step id: "Notes has no step “hi”"
+        (folder / "notes.py").write_text(GOOD.format(name="notes").replace(
+            "from server.engine import Text, Workflow", "from server.engine import Text, Workflow, action")
+            + '\n    @action("hi")\n    def hi(self):\n        return "hello from a new action"\n')
+        deadline = time.monotonic() + 10
+        while c.get("/notes/hi").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert c.get("/notes/hi").text == "hello from a new action"

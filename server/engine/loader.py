@@ -14,8 +14,10 @@ from fasthtml.common import H1, Code, Div, P, Pre, Script
 from loguru import logger
 
 from ..context import MenuEntry
+from ..layout import page
 from .cards import message_card
 from .registry import add_workflow, source
+from .routes import NotFound, actions
 from .workflow import Workflow
 
 USER_PACKAGE = "pipedeck_user_workflows"  # user files get module names of their own, apart from the app's
@@ -173,7 +175,10 @@ class WorkflowFiles:
         self.menu_problem(path, None)
         if old and old != wf.name:
             self.retire(old, Problem(path, None, f"This workflow is now called “{wf.name}”."))
+        before = self.ctx.workflows.get(wf.name)
         add_workflow(self.ctx, self.app, wf)
+        if before is not None and set(actions(type(wf))) - set(actions(type(before))):
+            wf.router.to_app(self.app)  # a new @action: its route is added; the routes already there stay first
         self.served[path], self.titles[wf.name] = wf.name, wf.title
         return [n for n in (wf.name, old) if n]
 
@@ -199,8 +204,6 @@ class WorkflowFiles:
                                            self.problems[path].message))
 
     def problem_page(self, stem: str):
-        from ..layout import page  # the shell imports the engine: imported here, when a page is built
-        from .routes import NotFound
         problem = next((p for path, p in self.problems.items() if path.stem == stem), None)
         if problem is None:
             raise NotFound(f"No workflow file “{stem[:100]}.py” has a problem now.")
