@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.engine_support import client, make_app
+from tests.engine_support import HX, client, make_app, walk
 
 GOOD = '''from server.engine import Text, Workflow
 
@@ -64,3 +64,32 @@ def test_a_saved_file_with_a_new_action_serves_it_without_a_restart(tmp_path, mo
         while c.get("/notes/hi").status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert c.get("/notes/hi").text == "hello from a new action"
+
+
+FAILING_PRODUCER = '''from server.engine import Background, Text, Workflow
+
+
+class Sums(Workflow):
+    name = "sums"
+    title = "Sums"
+    steps = [Text("n", "A number"), Background("result", "Result", producer="divide")]
+
+    async def divide(self, run, progress):
+        return 1 / 0
+'''
+
+
+def test_a_failing_producer_names_its_file_and_line_in_the_card(tmp_path, monkeypatch):
+    folder = tmp_path / "data" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "sums.py").write_text(FAILING_PRODUCER)
+    cfg, app = make_app(tmp_path, monkeypatch)
+    with client(cfg, app) as c:
+        walk(c, "sums", "r1", ("n", "3"))
+        deadline, card = time.monotonic() + 10, ""
+        while "ZeroDivisionError" not in card and time.monotonic() < deadline:
+            card = c.get("/sums/result", params={"pipeline_id": "r1"}, headers=HX).text
+            time.sleep(0.05)
+        assert f"{folder / 'sums.py'}, line 10: ZeroDivisionError: division by zero" in card
+        assert "Try again" in card
+        assert "⚠ Sums" in c.get("/").text

@@ -3,6 +3,7 @@ built-in ones), reloaded in place when saved. A broken file shows an error card 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import sys
 import traceback
@@ -18,6 +19,7 @@ from ..layout import page
 from .cards import message_card
 from .registry import add_workflow, source
 from .routes import NotFound, actions
+from .steps import Invalid
 from .workflow import Workflow
 
 USER_PACKAGE = "pipedeck_user_workflows"  # user files get module names of their own, apart from the app's
@@ -37,9 +39,12 @@ class Problem:
     line: int | None
     message: str
 
+    @property
+    def where(self) -> str:
+        return f"{self.file}, line {self.line}" if self.line else str(self.file)
+
     def card(self):
-        where = f"{self.file}, line {self.line}" if self.line else str(self.file)
-        return message_card("This workflow has a problem", P(Code(where)), Pre(self.message, cls="problem"),
+        return message_card("This workflow has a problem", P(Code(self.where)), Pre(self.message, cls="problem"),
                             "Fix the file and save it: the workflow comes back at once. The rest of Pipedeck keeps "
                             "working.", cls="card-error card-problem")
 
@@ -92,6 +97,22 @@ class Broken(Workflow):
 
     def card(self, run, step_id: str, value=None, error: str | None = None):
         return self.problem.card()
+
+
+def guarded(fn, problem_in):
+    """`fn`, a producer, with an exception from the workflow file's code turned into the card's message."""
+    @functools.wraps(fn)
+    async def producer(self, run, progress):
+        try:
+            return await fn(self, run, progress)
+        except (Invalid, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            if (problem := problem_in(exc)) is None:
+                raise
+            raise Invalid(f"{problem.where}: {problem.message}") from exc
+    producer.guarded = True
+    return producer
 
 
 def reload_signal(name: str):
@@ -160,6 +181,7 @@ class WorkflowFiles:
         old = self.served.get(path)
         if not isinstance(result, Problem):
             try:
+                self.guard_producers(result)
                 wf = result(self.ctx)
             except Exception as exc:
                 result = problem_from(path, exc)
@@ -210,19 +232,30 @@ class WorkflowFiles:
         return page(self.ctx, f"{stem}.py", H1(f"⚠ {stem}.py"), Div(problem.card(), id=f"{stem}-body"),
                     current=f"{PROBLEMS}/{stem}")
 
-    def hook_problem(self, exc: BaseException):
-        """The problem card for an exception raised in a loaded file's code (a hook), else None; its menu entry
-        is marked until the file is saved again."""
+    def problem_in(self, exc: BaseException) -> Problem | None:
+        """Where in a loaded file's code (a hook) `exc` arose, else None; the menu entry is marked with ⚠ until
+        the file is saved again."""
         files = {str(p): p for p in self.served}
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in files]
         if not frames:
             return None
         path = files[frames[-1].filename]
-        problem = Problem(path, frames[-1].lineno, f"{type(exc).__name__}: {exc}")
         for entry in self.ctx.menu:
             if entry.path == f"/{self.served[path]}" and not entry.label.startswith("⚠"):
                 entry.label = f"⚠ {entry.label}"
-        return problem.card()
+        return Problem(path, frames[-1].lineno, f"{type(exc).__name__}: {exc}")
+
+    def hook_problem(self, exc: BaseException):
+        """The problem card for an exception a request met in a loaded file's code, else None."""
+        problem = self.problem_in(exc)
+        return problem.card() if problem else None
+
+    def guard_producers(self, cls) -> None:
+        """A background step's producer that fails in the file's code says where, in its card (with Try again)."""
+        for step in cls.steps:
+            fn = getattr(cls, step.producer, None) if step.background else None
+            if fn is not None and not getattr(fn, "guarded", False):
+                setattr(cls, step.producer, guarded(fn, self.problem_in))
 
     async def reload(self, path: Path) -> None:
         if path.exists():
