@@ -46,6 +46,10 @@ def stored(app, workflow: str, run_id: str) -> dict:
                           .fetchone()[0])
 
 
+def menu_link(page, name: str):
+    return page.get_by_role("list", name="Workflows").get_by_role("link", name=name)
+
+
 def line_of(text: str, part: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if part in line)
 
@@ -73,6 +77,7 @@ def test_copied_hello_reloads_its_title_and_a_new_step_while_the_page_is_open(br
         expect(page.locator("input[name=horse]")).to_be_visible()  # the new step is the next to answer
         expect(page.locator(".card-locked .summary")).to_have_count(2)  # stored answers kept
         assert page.evaluate("window.sameDocument") is True  # re-rendered in place, not a page load
+        expect(menu_link(page, "The Bridge, Renamed")).to_be_visible()
         answer(page, "horse", "Two coconuts")
         page.select_option("select[name=color]", "blue")
         page.click("#bridge-color button[type=submit]")
@@ -84,8 +89,6 @@ def test_copied_hello_reloads_its_title_and_a_new_step_while_the_page_is_open(br
         expect(page.locator(".card-locked .summary")).to_have_count(3)
         expect(page.locator(".verdict")).to_contain_text("You may cross")
         assert stored(app, "bridge", "arthur")["quest"] == "To seek the Holy Grail"
-        page.goto(app.url + "/")
-        expect(page.get_by_role("list", name="Workflows").get_by_role("link", name="The Bridge, Renamed")).to_be_visible()
     (folder(app) / "bridge.py").write_text(BRIDGE)
 
 
@@ -102,7 +105,7 @@ def test_breaking_an_open_workflow_shows_the_card_and_fixing_it_brings_it_back(b
         expect(card).to_contain_text("ImportError: cannot import name 'NoSuchThing'")
         page.goto(app.url + "/poem")  # the rest of the app is unharmed; the menu marks the broken one
         expect(page.locator("#poem-pipeline-id")).to_be_visible()
-        expect(page.get_by_role("list", name="Workflows").get_by_role("link", name="⚠ The Other Bridge")).to_be_visible()
+        expect(menu_link(page, "⚠ The Other Bridge")).to_be_visible()
         page.go_back()
         push_is_up(page)
         path.write_text(BRIDGE)
@@ -128,7 +131,7 @@ def test_an_exception_in_a_hook_names_the_file_and_line(browser, app):
         expect(card).to_contain_text(f"{path}, line {line_of(text, '1 / 0')}")
         expect(card).to_contain_text("ZeroDivisionError: division by zero")
         page.goto(app.url + "/hello")
-        expect(page.get_by_role("list", name="Workflows").get_by_role("link", name="⚠ The Other Bridge")).to_be_visible()
+        expect(menu_link(page, "⚠ The Other Bridge")).to_be_visible()
     path.unlink()
 
 
@@ -138,13 +141,14 @@ MY_HELLO = HELLO  # copied unchanged: its relative import works, its name is tak
 
 @pytest.mark.parametrize("file, text, line, message", [
     ("oops.py", HALF_TYPED, 2, "SyntaxError: '[' was never closed"),
-    ("my_hello.py", MY_HELLO, line_of(MY_HELLO, "name = "), "The name “hello” is already taken by the built-in workflow"),
+    ("my_hello.py", MY_HELLO, line_of(MY_HELLO, "name = "),
+     "The name “hello” is already taken by the built-in workflow"),
 ])
 def test_a_broken_file_shows_its_card_and_the_app_keeps_working(browser, app, file, text, line, message):
     path = folder(app) / file
     path.write_text(text)
     with open_tab(browser, app, "/") as page:
-        page.get_by_role("list", name="Workflows").get_by_role("link", name=f"⚠ {file}").click()
+        menu_link(page, f"⚠ {file}").click()
         card = page.locator(".card-problem")
         expect(card).to_contain_text(f"{path}, line {line}")
         expect(card).to_contain_text(message)
@@ -153,7 +157,7 @@ def test_a_broken_file_shows_its_card_and_the_app_keeps_working(browser, app, fi
         page.goto(app.url + "/bridge")
         expect(page.locator("#bridge-pipeline-id")).to_be_visible()
         path.unlink()  # a file taken away leaves the menu (the menu is drawn with each page)
-        entry = page.get_by_role("list", name="Workflows").get_by_role("link", name=f"⚠ {file}")
+        entry = menu_link(page, f"⚠ {file}")
         for _ in range(50):
             page.goto(app.url + "/")
             if entry.count() == 0:

@@ -15,7 +15,7 @@ from fasthtml.common import H1, Code, Div, P, Pre, Script
 from loguru import logger
 
 from ..context import MenuEntry
-from ..layout import page
+from ..layout import menu, page
 from .cards import message_card
 from .registry import add_workflow, source
 from .routes import NotFound, actions
@@ -115,12 +115,13 @@ def guarded(fn, problem_in):
     return producer
 
 
-def reload_signal(name: str):
+def reload_signal(ctx, name: str):
     """Pushed to every window: an open page of workflow `name` fetches itself again, for the run its id field
-    names, and swaps in its content (the chat panel and its socket stay)."""
+    names, and swaps in its content and menu (the chat panel and its socket stay); other pages ignore it."""
     fetch = Div(hx_get=f"/{name}", hx_trigger="load", hx_include=f"#{name}-pipeline-id", hx_select="#content",
                 hx_target="#content", hx_swap="outerHTML", cls="reloading")
-    return Div(fetch, hx_swap_oob=f"beforeend:#{name}-body")
+    return (Div(fetch, hx_swap_oob=f"beforeend:#{name}-body"),
+            menu(ctx, f"/{name}")(hx_swap_oob=f"outerHTML:body:has(#{name}-body) nav.app-menu"))
 
 
 class WorkflowFiles:
@@ -264,7 +265,7 @@ class WorkflowFiles:
         else:
             names = self.forget(path)
         for name in names:
-            await self.ctx.jobs.push(reload_signal(name))
+            await self.ctx.jobs.push(*reload_signal(self.ctx, name))
 
     async def watch(self) -> None:
         """Reload each saved file within a fraction of a second; other workflows and their jobs are untouched."""
