@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from desktop import dev
 from tests.llm_support import open_tab
-from tests.support import ROOT, ServerProcess
-
-pytestmark = pytest.mark.browser
+from tests.support import ROOT, ServerProcess, require
+from tests.window_support import CdpPage, WindowProcess, Xvfb
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +28,7 @@ def mark(page) -> None:
     page.evaluate("window.sameDocument = true; document.getElementById('content').dataset.old = '1'")
 
 
+@pytest.mark.browser
 def test_a_saved_built_in_workflow_re_renders_in_place(browser, app):
     with open_tab(browser, app, "/hello") as page:
         mark(page)
@@ -38,6 +39,7 @@ def test_a_saved_built_in_workflow_re_renders_in_place(browser, app):
     assert not any("restarted" in line for line in app.output)
 
 
+@pytest.mark.browser
 def test_other_server_code_restarts_the_server_and_the_page_reloads(browser, app):
     with open_tab(browser, app, "/hello") as page:
         mark(page)
@@ -48,3 +50,24 @@ def test_other_server_code_restarts_the_server_and_the_page_reloads(browser, app
         page.press("#hello-pipeline-id", "Enter")
         expect(page.locator("input[name=name]")).to_be_visible()
     assert any("Pipedeck restarted" in line for line in app.output)
+
+
+@pytest.mark.timeout(180)
+def test_the_native_window_reloads_its_page_after_a_restart(tmp_path):
+    xvfb = Xvfb(require("Xvfb", "to show the native window on a virtual display (Debian package xvfb)"))
+    # PIPEDECK_DEV is what `--dev` sets; the window process is started the way the window tests start it.
+    window = WindowProcess(xvfb.display, tmp_path / "data", tmp_path / "downloads", env={dev.ENV: "1"})
+    try:
+        window.start(120)
+        page = CdpPage(window.cdp_port, window.url)
+        page.call("Page.navigate", url=window.url + "/hello")
+        page.wait("document.body.dataset.push === 'up'")
+        page.eval("window.sameDocument = true")
+        resave(ROOT / "server" / "apps" / "home.py")
+        page.wait("!window.sameDocument && document.body.dataset.push === 'up' && !!document.querySelector('h1')",
+                  timeout=40)
+        assert window.seen("Pipedeck restarted")
+        page.close()
+    finally:
+        window.stop()
+        xvfb.stop()
