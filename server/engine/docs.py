@@ -42,6 +42,10 @@ app's address) or an exception in a hook shows a card naming the file, the line 
 workflow's page and marked with ⚠ in the menu. The rest of the app keeps working; fix the file and save it.
 
 **Sharing.** Send the file. A colleague drops it into their `workflows/` folder and it appears at once.
+
+The smallest examples: `server/workflows/hello.py` and `tests/example_workflows/keyword_notes.py` (a textarea
+and radio buttons in a dozen lines). A file added to `server/workflows/` ships with the app: it appears in the
+menu with no other edit.
 """
 
 
