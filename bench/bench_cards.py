@@ -114,6 +114,7 @@ def resume_fifty(tmp: Path):
     import server.workflows as workflows
     from desktop.server import AppServer
     from server.config import Config
+    from server.security import TOKEN_HEADER, csrf_token
 
     extra = tmp / "extra_workflows"
     extra.mkdir()
@@ -123,7 +124,8 @@ def resume_fifty(tmp: Path):
     srv = AppServer(cfg)
     srv.start()
     try:
-        http = httpx.Client(base_url=cfg.base_url, headers={"Origin": cfg.base_url})
+        # As the window does: the launch cookie, the Origin and the page's CSRF token on every request.
+        http = httpx.Client(base_url=cfg.base_url, headers={"Origin": cfg.base_url, TOKEN_HEADER: csrf_token(cfg)})
         http.get(cfg.bootstrap_url)
         http.post("/long/init", data={"pipeline_id": "fifty"}, headers=HX)
         for i in range(1, 51):

@@ -65,9 +65,12 @@ async def direct(url: str, model: str) -> tuple[int, float, float]:
 async def over_websocket(app: ServerProcess, tokens: int) -> tuple[float, float]:
     """Seconds to the first and the last token for a bare WebSocket client of the app (no browser): the app's own share."""
     from websockets.asyncio.client import connect
+
+    from server.security import TOKEN_HEADER
     http = app.client()
     cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
-    async with connect(app.url.replace("http", "ws", 1) + "/chat/ws",
+    token = http.headers[TOKEN_HEADER]  # the page's CSRF token: the chat socket carries it in its URL
+    async with connect(app.url.replace("http", "ws", 1) + "/chat/ws?token=" + token,
                        additional_headers={"Cookie": cookie, "Origin": app.url}) as ws:
         started, first = time.perf_counter(), None
         await ws.send(json.dumps({"msg": "bench", "HEADERS": {}}))

@@ -15,7 +15,8 @@ from websockets.asyncio.client import connect
 
 from common import summary
 from tests.fakes.ollama import FakeOllama
-from tests.support import ServerProcess
+from server.security import TOKEN_HEADER
+from tests.support import ServerProcess, page_token
 
 HX = {"HX-Request": "true"}
 STEPS = (("name", "name", "Arthur"), ("quest", "quest", "To seek the Grail"), ("color", "color", "blue"))
@@ -42,7 +43,8 @@ async def timed(tally: Tally, call, *args, **kw):
 async def walker(server: ServerProcess, name: str, tally: Tally, stop_at: float):
     """One user: start a run, answer its three cards, open the final card; again and again."""
     async with httpx.AsyncClient(base_url=server.url, headers={"Origin": server.url}, timeout=30) as c:
-        await timed(tally, c.get, server.ready_url, follow_redirects=True)
+        home = await c.get(server.ready_url, follow_redirects=True)
+        c.headers[TOKEN_HEADER] = page_token(home.text)  # sent by the page's scripts with every change
         n = 0
         while time.perf_counter() < stop_at:
             run_id = f"{name}-{n}"
@@ -61,7 +63,9 @@ async def chat_stream(server: ServerProcess, stop_at: float) -> dict:
     secret = server.ready_url.split("secret=", 1)[1]
     headers = {"Cookie": f"pipedeck_secret_{server.port}={secret}"}
     frames, first = 0, None
-    async with connect(f"ws://127.0.0.1:{server.port}/chat/ws", origin=server.url, additional_headers=headers) as ws:
+    token = page_token(httpx.get(server.ready_url, follow_redirects=True).text)
+    async with connect(f"ws://127.0.0.1:{server.port}/chat/ws?token={token}", origin=server.url,
+                       additional_headers=headers) as ws:
         t0 = time.perf_counter()
         await ws.send(json.dumps({"msg": "Tell me a very long story about swallows.", "HEADERS": {}}))
         while time.perf_counter() < stop_at:

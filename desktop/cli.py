@@ -9,7 +9,7 @@ from server.config import Config
 from server.security import BindRefused, check_bind
 
 from . import ollama_service
-from . import launch
+from . import dev, launch, scaffold
 from .chromium import VERBOSE_ENV
 from .server import choose_port
 
@@ -17,10 +17,12 @@ from .server import choose_port
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="pipedeck", description="Pipedeck: calm, resumable data workflows.")
     p.add_argument("command", nargs="?", default="window",
-                   choices=["window", "serve", "install-launcher", "uninstall-launcher"],
+                   choices=["window", "serve", "install-launcher", "uninstall-launcher", "new-workflow"],
                    help="window (default): open the app; serve: run the server only; install-launcher / "
                         "uninstall-launcher: add or remove Pipedeck's launchers (applications menu, desktop icon, "
-                        "macOS app)")
+                        "macOS app); new-workflow TITLE: write a starter workflow file into the data folder's "
+                        "workflows/")
+    p.add_argument("title", nargs="?", help="new-workflow only: the workflow's title, e.g. \"Keyword notes\"")
     p.add_argument("--port", type=int, default=None, help="port to serve on (default 5001 when free)")
     p.add_argument("--data-dir", default=None, help="where the database lives (env PIPEDECK_DATA_DIR)")
     p.add_argument("--downloads-dir", default=None, help="where workflows write files (env PIPEDECK_DOWNLOADS_DIR)")
@@ -30,6 +32,8 @@ def parse_args(argv=None):
                    "every client then needs the launch secret")
     p.add_argument("--lan-name", action="append", default=[], metavar="NAME",
                    help="an extra name or address LAN clients use for this machine (repeatable)")
+    p.add_argument("--dev", action="store_true", help="reload workflow files when saved and restart the server "
+                   "when other code under server/ changes")
     p.add_argument("--no-auth", action="store_true", help="FOR TESTS ONLY: drop the launch secret")
     p.add_argument("--verbose", action="store_true",
                    help="let Qt and Chromium (inside the window) print their own logs (env PIPEDECK_VERBOSE=1)")
@@ -69,8 +73,12 @@ def main(argv=None) -> int:
         from . import launcher  # not needed to open the app
 
         return launcher.main(args.command, desktop=args.desktop)
+    if args.command == "new-workflow":
+        return scaffold.main(args.title, Config(**({"data_dir": args.data_dir} if args.data_dir else {})).data_dir)
     if args.verbose:
         os.environ[VERBOSE_ENV] = "1"  # read by the window's toolkit set-up, and by anything it starts
+    if args.dev:
+        os.environ[dev.ENV] = "1"  # read by the app (server/app.py) and the launch, also after a restart
     cfg = make_config(args)
     mode = choose_mode(args)
     with ollama_service.maybe_start(cfg):  # the Nix launcher's pinned Ollama, when none answers

@@ -12,6 +12,7 @@ from loguru import logger
 from server.config import Config
 from server.files import storage_problem
 
+from . import dev
 from .browser import open_in_browser, remove_opener
 from .instance import InstanceLock, ShowChannel, ask_to_show, running_instance, unusable_folder
 from .server import AppServer
@@ -38,6 +39,7 @@ class Startup:
     def __init__(self, cfg: Config, lock: InstanceLock, channel: ShowChannel):
         self.cfg, self.lock, self.channel = cfg, lock, channel
         self.server: AppServer | None = None
+        self.restarter: dev.Restarter | None = None
         self.error: str | None = None
         self.done = threading.Event()
 
@@ -60,6 +62,9 @@ class Startup:
             except OSError as e:
                 # Not fatal: the app works, only a second launch cannot bring this one forward.
                 logger.warning("later launches will not be able to reach this one: {}", e)
+            if dev.enabled():  # --dev: a change under server/ restarts this server in place
+                self.restarter = dev.Restarter(self)
+                self.restarter.start()
             print(f"Pipedeck ready: {self.cfg.bootstrap_url}", flush=True)
         except (OSError, apsw.Error) as e:
             storage = storage_problem(e)
@@ -70,6 +75,8 @@ class Startup:
             self.done.set()
 
     def stop(self) -> None:
+        if self.restarter is not None:
+            self.restarter.stop()
         self.channel.stop()
         if self.server is not None:
             self.server.stop()

@@ -20,12 +20,13 @@ from .config import STATIC_DIR, Config
 from .context import Context
 from .engine import RunStore
 from .engine.cards import message_card
+from .engine.loader import WorkflowFiles, user_folder
 from .engine.registry import add_workflow, check_names, check_routes
 from .engine.workflow import NotFound
 from .files import storage_problem, storage_status
 from .llm import services
 from .security import SecurityMiddleware
-from .workflows import discover
+from .workflows import BUILTIN_FOLDER, discover
 
 UNREADABLE_BODY = (json.JSONDecodeError, UnicodeDecodeError, FormParserError)
 
@@ -91,9 +92,10 @@ def create_app(cfg: Config | None = None) -> FastHTML:
         else:
             logger.opt(exception=exc).error("error serving {}", req.url.path)
             status = status if 400 <= status < 600 else 500
-            card = message_card("Something went wrong", "Pipedeck could not finish this request. Nothing was lost: "
-                                f"your runs are saved. Try again; if it persists, the details are in {log_file}.",
-                                cls="card-error")
+            # An exception in a user's workflow file names its file and line; anything else, the log.
+            card = workflow_files.hook_problem(exc) or message_card(
+                "Something went wrong", "Pipedeck could not finish this request. Nothing was lost: "
+                f"your runs are saved. Try again; if it persists, the details are in {log_file}.", cls="card-error")
         if wants_fragment(req):
             return HTMLResponse(to_xml(card), status_code=status)
         try:
@@ -133,4 +135,8 @@ def create_app(cfg: Config | None = None) -> FastHTML:
             router.to_app(app)
         check_routes(ctx.workflows, module, [r for r in app.routes if id(r) not in before])
     recovery.register(ctx, rt)
+    # Workflow files loaded at run time and reloaded when saved: the user's folder (and built-ins with --dev).
+    dev = BUILTIN_FOLDER if os.environ.get("PIPEDECK_DEV") else None  # set by `./pipedeck --dev`
+    workflow_files = WorkflowFiles(ctx, app, user_folder(cfg), dev)
+    workflow_files.start()
     return app

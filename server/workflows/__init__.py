@@ -4,8 +4,11 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from pathlib import Path
 
 from ..engine import Workflow
+
+BUILTIN_FOLDER = Path(__file__).parent  # watched with --dev (server/engine/loader.py)
 
 
 def discover() -> list[type[Workflow]]:
