@@ -78,7 +78,8 @@ def menu(ctx, current: str | None):
     for entry in sorted(ctx.menu, key=lambda e: (e.order, e.label)):
         link = A(entry.label, href=entry.path, title=entry.label, aria_current="page" if entry.path == current else None)
         groups.setdefault(menu_group(entry), []).append(Li(link))
-    sections = [Div(H2(group), Ul(*links), cls="menu-group") for group, links in groups.items() if links]
+    sections = [Div(H2(group), Ul(*links, aria_label=group), cls="menu-group") for group, links in groups.items()
+                if links]
     return Nav(A(icon("house"), Strong("Pipedeck"), href="/", cls="brand"),
                Button(icon("search"), Span("Go to…"), Kbd("Ctrl K"), type="button", cls="outline secondary switch",
                       data_switcher_open=True, title="Go to any workflow, app or recent run (Ctrl+K)"),

@@ -55,7 +55,7 @@ def line_of(text: str, part: str) -> int:
 
 
 def push_is_up(page) -> None:
-    page.wait_for_function("() => document.body.dataset.push === 'up'")
+    page.wait_for_function("() => !!document.body && document.body.dataset.push === 'up'")
 
 
 def test_copied_hello_reloads_its_title_and_a_new_step_while_the_page_is_open(browser, app):

@@ -24,7 +24,7 @@ def resave(path) -> None:
 
 
 def mark(page) -> None:
-    page.wait_for_function("() => document.body.dataset.push === 'up'")
+    page.wait_for_function("() => !!document.body && document.body.dataset.push === 'up'")
     page.evaluate("window.sameDocument = true; document.getElementById('content').dataset.old = '1'")
 
 
@@ -44,7 +44,7 @@ def test_other_server_code_restarts_the_server_and_the_page_reloads(browser, app
     with open_tab(browser, app, "/hello") as page:
         mark(page)
         resave(ROOT / "server" / "apps" / "home.py")
-        page.wait_for_function("() => !window.sameDocument && document.body.dataset.push === 'up'", timeout=30000)
+        page.wait_for_function("() => !window.sameDocument && !!document.body && document.body.dataset.push === 'up'", timeout=30000)
         expect(page.locator("h1")).to_have_text("Hello — the Bridge of Death")
         page.fill("#hello-pipeline-id", "after-restart")
         page.press("#hello-pipeline-id", "Enter")
@@ -61,10 +61,10 @@ def test_the_native_window_reloads_its_page_after_a_restart(tmp_path):
         window.start(120)
         page = CdpPage(window.cdp_port, window.url)
         page.call("Page.navigate", url=window.url + "/hello")
-        page.wait("document.body.dataset.push === 'up'")
+        page.wait("!!document.body && document.body.dataset.push === 'up'")
         page.eval("window.sameDocument = true")
         resave(ROOT / "server" / "apps" / "home.py")
-        page.wait("!window.sameDocument && document.body.dataset.push === 'up' && !!document.querySelector('h1')",
+        page.wait("!window.sameDocument && !!document.body && document.body.dataset.push === 'up' && !!document.querySelector('h1')",
                   timeout=40)
         assert window.seen("Pipedeck restarted")
         page.close()
