@@ -81,8 +81,12 @@
     scheduled = false;
     var started = performance.now();
     var changed = false;
-    pending.forEach(function (msg) { if (render(msg)) changed = true; });
+    var batch = Array.from(pending);
     pending.clear();
+    batch.forEach(function (msg) {
+      try { if (render(msg)) changed = true; }
+      catch (err) { console.error("chat: could not draw a message", err); }  // one bad message never stops the log
+    });
     keepUp(changed);  // reads the log's height: the layout it forces is counted in this flush's time
     var now = performance.now();
     nextFlush = now + Math.min(500, 10 * (now - started));

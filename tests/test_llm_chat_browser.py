@@ -112,6 +112,8 @@ def test_narration_arrives_in_order_while_cards_stay_fast_and_a_burst_gets_one_r
         assert page.locator("#chat-log .msg.assistant.done").count() < 3
         narration = page.locator("#chat-log .msg.narration")
         expect(narration).to_have_count(3, timeout=30000)
+        # A message's text is drawn on the page's next flush, a moment after the message itself appears.
+        expect(narration.nth(2)).to_contain_text("colour")
         texts = narration.all_inner_texts()
         assert [("name" in t, "quest" in t, "colour" in t) for t in texts] == [
             (True, False, False), (False, True, False), (False, False, True)]

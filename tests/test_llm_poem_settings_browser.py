@@ -61,6 +61,8 @@ def test_poem_streams_into_its_card_then_finalize_unfinalize_and_new_poem(browse
         # Narration told the chat what happened at each step, in order.
         # Narration lags behind the cards (each is explained in turn); the last one says the poem is written.
         expect(page.locator("#chat-log .msg.narration", has_text="is written")).to_have_count(2, timeout=20000)
+        # A message's text is drawn on the page's next flush, a moment after the message itself appears.
+        expect(page.locator("#chat-log .msg.narration .md", has_text="A poem for Ada is begun")).to_be_visible()
         narration = page.locator("#chat-log .msg.narration .md").all_inner_texts()
         begun = narration.index("A poem for Ada is begun: next, its colour.")
         assert narration[begun + 1:begun + 4] == ["The poem will be violet; next, the time of day.",
