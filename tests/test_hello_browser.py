@@ -5,11 +5,14 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
+from tests.support import settled
+
 pytestmark = pytest.mark.browser
 
 
 def start_run(page, server, run_id):
     page.goto(f"{server.url}/hello")
+    settled(page)  # /hello opens the last run: let its cards arrive before another run is typed
     page.fill("input[name=pipeline_id]", run_id)
     page.press("input[name=pipeline_id]", "Enter")
 
@@ -21,10 +24,13 @@ def answer(page, field, value):
     else:
         page.fill(f"input[name={field}]", value)
         page.press(f"input[name={field}]", "Enter")
+        settled(page)  # the answer stored and the next card loaded, as a person waits to see it
 
 
 def walk_hello(page, server, run_id, color="blue"):
     start_run(page, server, run_id)
+    expect(page.locator("input[name=name]")).to_be_visible()
+    settled(page)
     answer(page, "name", "Sir Lancelot")
     answer(page, "quest", "To seek the Holy Grail")
     answer(page, "color", color)
