@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.support import ServerProcess
@@ -50,14 +51,26 @@ def watch_answer(page) -> None:
     }""")
 
 
-def newest_in_view(page, selector: str = "#chat-log .msg") -> bool:
+NEWEST_IN_VIEW = """(sel) => {
+    const log = document.getElementById('chat-log');
+    if (log.getBoundingClientRect().bottom > window.innerHeight) log.scrollIntoView({block: 'end'});
+    const all = document.querySelectorAll(sel);
+    if (!all.length) return false;
+    const m = all[all.length - 1].getBoundingClientRect(), box = log.getBoundingClientRect();
+    return m.bottom <= box.bottom + 2 && m.bottom > box.top && box.bottom <= window.innerHeight + 2;
+}"""
+
+
+def newest_in_view(page, selector: str = "#chat-log .msg", settle: bool = True) -> bool:
     """Whether the last message's bottom edge is inside the visible part of the chat log (and of the window, once
-    the page shows the log: where the panel sits in a small window is the layout's business, not the log's)."""
-    return page.evaluate("""(sel) => {
-        const log = document.getElementById('chat-log');
-        if (log.getBoundingClientRect().bottom > window.innerHeight) log.scrollIntoView({block: 'end'});
-        const all = document.querySelectorAll(sel);
-        if (!all.length) return false;
-        const m = all[all.length - 1].getBoundingClientRect(), box = log.getBoundingClientRect();
-        return m.bottom <= box.bottom + 2 && m.bottom > box.top && box.bottom <= window.innerHeight + 2;
-    }""", selector)
+    the page shows the log: where the panel sits in a small window is the layout's business, not the log's).
+    With `settle`, the page gets up to 3 s of frames to get there: the log follows its content in the frame's
+    rendering step (ResizeObserver, the next flush), which a script run between two frames would not see yet,
+    though no user ever sees that in-between state."""
+    if not settle:
+        return page.evaluate(NEWEST_IN_VIEW, selector)
+    try:
+        page.wait_for_function(NEWEST_IN_VIEW, arg=selector, timeout=3000)
+        return True
+    except PlaywrightTimeoutError:
+        return False
