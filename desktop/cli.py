@@ -32,7 +32,7 @@ def parse_args(argv=None):
                    "every client then needs the launch secret")
     p.add_argument("--lan-name", action="append", default=[], metavar="NAME",
                    help="an extra name or address LAN clients use for this machine (repeatable)")
-    p.add_argument("--dev", action="store_true", help="reload workflow files when saved and restart the server "
+    p.add_argument("--dev", action="store_true", help="reload workflow and app files when saved and restart the server "
                    "when other code under server/ changes")
     p.add_argument("--no-auth", action="store_true", help="FOR TESTS ONLY: drop the launch secret")
     p.add_argument("--verbose", action="store_true",

@@ -1,5 +1,6 @@
-"""`--dev`: workflow files reload in place (server/engine/loader.py); any other change under server/ restarts the
-server inside this process on the same port and secret, and the open window reloads its page once it reconnects."""
+"""`--dev`: workflow and app files reload in place (server/engine/loader.py, server/app_files.py); any other change
+under server/ restarts the server inside this process on the same port and secret, and the open window reloads its
+page once it reconnects."""
 from __future__ import annotations
 
 import os
@@ -12,7 +13,7 @@ from loguru import logger
 from server.config import ROOT
 
 SERVER_DIR = ROOT / "server"
-WORKFLOWS_DIR = SERVER_DIR / "workflows"  # reloaded in place by the app itself
+IN_PLACE = (SERVER_DIR / "workflows", SERVER_DIR / "apps")  # reloaded in place by the app itself
 ENV = "PIPEDECK_DEV"
 
 
@@ -23,7 +24,7 @@ def enabled() -> bool:
 def restarts_server(path: str) -> bool:
     p = Path(path)
     return p.suffix == ".py" and not p.name.startswith(".") and not (
-        p.parent == WORKFLOWS_DIR and p.name != "__init__.py")
+        p.parent in IN_PLACE and p.name != "__init__.py")
 
 
 def fresh_server_modules() -> None:

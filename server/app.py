@@ -15,13 +15,15 @@ from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
 from . import layout, logs, recovery
+from .app_files import FOLDER as APPS_FOLDER
+from .app_files import AppFiles
 from .apps import discover_apps
 from .config import STATIC_DIR, Config
 from .context import Context
 from .engine import RunStore
 from .engine.cards import message_card
 from .engine.loader import WorkflowFiles, user_folder
-from .engine.registry import add_workflow, check_names, check_routes
+from .engine.registry import add_workflow, check_names
 from .engine.workflow import NotFound
 from .files import storage_problem, storage_status
 from .llm import services
@@ -29,16 +31,6 @@ from .security import SecurityMiddleware
 from .workflows import BUILTIN_FOLDER, discover
 
 UNREADABLE_BODY = (json.JSONDecodeError, UnicodeDecodeError, FormParserError)
-
-
-def wants_fragment(req) -> bool:
-    """Scripts (htmx, fetch) put an answer into the page: they get the card alone; a navigation, the full page."""
-    if req.headers.get("hx-request"):
-        return True
-    if mode := req.headers.get("sec-fetch-mode"):
-        return mode != "navigate"
-    # A client that does not say: a GET, or anything asking for HTML, loads a page; other calls get the card.
-    return req.method != "GET" and "text/html" not in req.headers.get("accept", "")
 
 
 def create_app(cfg: Config | None = None) -> FastHTML:
@@ -96,7 +88,7 @@ def create_app(cfg: Config | None = None) -> FastHTML:
             card = workflow_files.hook_problem(exc) or message_card(
                 "Something went wrong", "Pipedeck could not finish this request. Nothing was lost: "
                 f"your runs are saved. Try again; if it persists, the details are in {log_file}.", cls="card-error")
-        if wants_fragment(req):
+        if layout.wants_fragment(req):
             return HTMLResponse(to_xml(card), status_code=status)
         try:
             return FtResponse(layout.page(ctx, "Error", card), status_code=status)
@@ -129,14 +121,14 @@ def create_app(cfg: Config | None = None) -> FastHTML:
     # Background steps push their progress over the chat panel's WebSocket, open in every window.
     ctx.pushers.append(lambda *fts: services(ctx).hub.send(*fts))
     ctx.startup.append(ctx.jobs.resume_all)
-    for module in app_modules:
-        before = set(map(id, app.routes))
-        if router := module.register(ctx, rt):  # apps converted to FastHTML's APIRouter hand theirs back
-            router.to_app(app)
-        check_routes(ctx.workflows, module, [r for r in app.routes if id(r) not in before])
+    app_files = AppFiles(ctx, app)
+    app_files.start(app_modules)
     recovery.register(ctx, rt)
-    # Workflow files loaded at run time and reloaded when saved: the user's folder (and built-ins with --dev).
-    dev = BUILTIN_FOLDER if os.environ.get("PIPEDECK_DEV") else None  # set by `./pipedeck --dev`
-    workflow_files = WorkflowFiles(ctx, app, user_folder(cfg), dev)
+    # Workflow files loaded at run time and reloaded when saved: the user's folder (and, with --dev, the built-ins
+    # and the apps).
+    dev = os.environ.get("PIPEDECK_DEV")  # set by `./pipedeck --dev`
+    workflow_files = WorkflowFiles(ctx, app, user_folder(cfg), BUILTIN_FOLDER if dev else None)
+    if dev:
+        workflow_files.also_watch(APPS_FOLDER, app_files.reload)
     workflow_files.start()
     return app

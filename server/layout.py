@@ -83,7 +83,7 @@ def menu(ctx, current: str | None):
     return Nav(A(icon("house"), Strong("Pipedeck"), href="/", cls="brand"),
                Button(icon("search"), Span("Go to…"), Kbd("Ctrl K"), type="button", cls="outline secondary switch",
                       data_switcher_open=True, title="Go to any workflow, app or recent run (Ctrl+K)"),
-               profile_chooser(ctx), *sections, cls="app-menu sidebar", aria_label="Main")
+               profile_chooser(ctx), *sections, cls="app-menu sidebar", id="app-menu", aria_label="Main")
 
 
 def switcher():
@@ -125,6 +125,16 @@ def remember_choice(ctx, path: str | None):
 
 def last_choice(ctx) -> str | None:
     return store_get(ctx.db, LAST_CHOICE)
+
+
+def wants_fragment(req) -> bool:
+    """Scripts (htmx, fetch) put an answer into the page: they get the card alone; a navigation, the full page."""
+    if req.headers.get("hx-request"):
+        return True
+    if mode := req.headers.get("sec-fetch-mode"):
+        return mode != "navigate"
+    # A client that does not say: a GET, or anything asking for HTML, loads a page; other calls get the card.
+    return req.method != "GET" and "text/html" not in req.headers.get("accept", "")
 
 
 def page(ctx, title: str, *content, current: str | None = None, wide: bool = False):

@@ -34,10 +34,12 @@ def require(tool: str, why: str) -> str:
 
 
 class ServerProcess:
-    """`python -m desktop serve` as its own process, the way `./pipedeck serve` runs it."""
+    """`python -m desktop serve` as its own process, the way `./pipedeck serve` runs it; `root` runs another copy of
+    the code (tests that edit the server's own files edit a copy)."""
 
-    def __init__(self, data_dir: Path, downloads_dir: Path, env: dict | None = None, args: tuple = ()):
-        self.data_dir, self.downloads_dir = Path(data_dir), Path(downloads_dir)
+    def __init__(self, data_dir: Path, downloads_dir: Path, env: dict | None = None, args: tuple = (),
+                 root: Path = ROOT):
+        self.data_dir, self.downloads_dir, self.root = Path(data_dir), Path(downloads_dir), Path(root)
         self.env = {**os.environ, **(env or {})}
         self.args = tuple(args)
         self.port = free_port()
@@ -54,7 +56,7 @@ class ServerProcess:
         cmd = [sys.executable, "-m", "desktop", "serve", "--port", str(self.port),
                "--data-dir", str(self.data_dir), "--downloads-dir", str(self.downloads_dir), *self.args]
         self.output = []
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, bufsize=1)
         ready = threading.Event()
 
@@ -101,6 +103,14 @@ class ServerProcess:
         c = httpx.Client(base_url=self.url, headers={"Origin": self.url}, timeout=30, follow_redirects=True)
         c.headers[TOKEN_HEADER] = page_token(c.get(self.ready_url).text)
         return c
+
+
+def code_copy(target: Path) -> Path:
+    """A copy of the app's code (desktop/, server/; static/ linked) at `target`, for a server whose files a test edits."""
+    for folder in ("desktop", "server"):
+        shutil.copytree(ROOT / folder, target / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "static").symlink_to(ROOT / "static")
+    return target
 
 
 def page_token(html: str) -> str:

@@ -1,5 +1,6 @@
-"""`--dev`: a saved built-in workflow re-renders in place; a change elsewhere in server/ restarts the server and the
-open page reconnects and reloads. Files are saved with their own content, so the checkout is left as it was."""
+"""`--dev`: a saved built-in workflow re-renders in place (apps: test_user_workflows_dev_apps.py); a change elsewhere
+in server/ restarts the server and the open page reconnects and reloads. Files are saved with their own content, so
+the checkout is left as it was."""
 from __future__ import annotations
 
 import pytest
@@ -28,6 +29,15 @@ def mark(page) -> None:
     page.evaluate("window.sameDocument = true; document.getElementById('content').dataset.old = '1'")
 
 
+def test_workflow_and_app_files_reload_in_place_and_other_server_code_restarts():
+    server = ROOT / "server"
+    assert not dev.restarts_server(str(server / "workflows" / "hello.py"))
+    assert not dev.restarts_server(str(server / "apps" / "tasks.py"))
+    assert dev.restarts_server(str(server / "apps" / "__init__.py"))  # which modules are apps
+    assert dev.restarts_server(str(server / "layout.py"))
+    assert dev.restarts_server(str(server / "engine" / "loader.py"))
+
+
 @pytest.mark.browser
 def test_a_saved_built_in_workflow_re_renders_in_place(browser, app):
     with open_tab(browser, app, "/hello") as page:
@@ -43,7 +53,7 @@ def test_a_saved_built_in_workflow_re_renders_in_place(browser, app):
 def test_other_server_code_restarts_the_server_and_the_page_reloads(browser, app):
     with open_tab(browser, app, "/hello") as page:
         mark(page)
-        resave(ROOT / "server" / "apps" / "home.py")
+        resave(ROOT / "server" / "layout.py")  # not an app: those reload in place
         page.wait_for_function("() => !window.sameDocument && !!document.body && document.body.dataset.push === 'up'", timeout=30000)
         expect(page.locator("h1")).to_have_text("Hello — the Bridge of Death")
         page.fill("#hello-pipeline-id", "after-restart")
@@ -63,7 +73,7 @@ def test_the_native_window_reloads_its_page_after_a_restart(tmp_path):
         page.call("Page.navigate", url=window.url + "/hello")
         page.wait("!!document.body && document.body.dataset.push === 'up'")
         page.eval("window.sameDocument = true")
-        resave(ROOT / "server" / "apps" / "home.py")
+        resave(ROOT / "server" / "layout.py")  # not an app: those reload in place
         page.wait("!window.sameDocument && !!document.body && document.body.dataset.push === 'up' && !!document.querySelector('h1')",
                   timeout=40)
         assert window.seen("Pipedeck restarted")

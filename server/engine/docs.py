@@ -35,7 +35,9 @@ existing file is never overwritten (`--data-dir` picks another data folder).
 **Live reload.** Save the file while the app runs and that workflow reloads within a second, without a restart:
 an open page of it re-renders its current card, stored answers are kept, a step you removed is ignored and a step
 you added shows up as the next one to answer. Chat answers streaming and other workflows' background work carry on.
-`./pipedeck --dev` does the same for the built-in workflows in `server/workflows/`.
+`./pipedeck --dev` does the same for the built-in workflows in `server/workflows/` and the apps in `server/apps/`
+(an open page of a saved app re-renders); a change elsewhere in `server/` restarts the server and the window
+reloads its page.
 
 **Errors stay in their room.** A syntax error, a failing import, a name already taken (by a built-in workflow or an
 app's address) or an exception in a hook shows a card naming the file, the line and the message, on the

@@ -38,15 +38,16 @@ class Problem:
     file: Path
     line: int | None
     message: str
+    kind: str = "workflow"  # or "app"
 
     @property
     def where(self) -> str:
         return f"{self.file}, line {self.line}" if self.line else str(self.file)
 
     def card(self):
-        return message_card("This workflow has a problem", P(Code(self.where)), Pre(self.message, cls="problem"),
-                            "Fix the file and save it: the workflow comes back at once. The rest of Pipedeck keeps "
-                            "working.", cls="card-error card-problem")
+        return message_card(f"This {self.kind} has a problem", P(Code(self.where)), Pre(self.message, cls="problem"),
+                            f"Fix the file and save it: the {self.kind} comes back at once. The rest of Pipedeck "
+                            "keeps working.", cls="card-error card-problem")
 
 
 def problem_from(path: Path, exc: BaseException) -> Problem:
@@ -66,20 +67,40 @@ def module_name(path: Path, builtin: bool) -> str:
     return f"server.workflows.{path.stem}" if builtin else f"{USER_PACKAGE}.{path.stem}"
 
 
-def load_class(path: Path, name: str) -> type[Workflow]:
-    """Run the file as a fresh module and return the Workflow subclass it defines (raising what the file raises).
-    Compiled from the text each time: a cached .pyc could be stale after two saves within one second."""
+def run_file(path: Path, name: str, package: str) -> types.ModuleType:
+    """Run the file as a fresh module `name` in `package` and return it (raising what the file raises); on failure
+    the module that was there stays. Compiled from the text each time: a cached .pyc could be stale after two saves
+    within one second."""
     module = types.ModuleType(name)
-    # As if in server/workflows/: a copy of a built-in file works unchanged (`from ..engine import ...`).
-    module.__file__, module.__package__ = str(path), "server.workflows"
+    module.__file__, module.__package__ = str(path), package
     code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    before = sys.modules.get(name)
     sys.modules[name] = module  # dataclasses and inspect look the module up while it runs
-    exec(code, module.__dict__)
+    try:
+        exec(code, module.__dict__)
+    except BaseException:
+        if before is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = before
+        raise
+    return module
+
+
+def load_class(path: Path, name: str) -> type[Workflow]:
+    """Run the file and return the Workflow subclass it defines."""
+    # As if in server/workflows/: a copy of a built-in file works unchanged (`from ..engine import ...`).
+    module = run_file(path, name, "server.workflows")
     found = [obj for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, Workflow)
              and obj is not Workflow and obj.__module__ == name and obj.name]
     if len(found) != 1:
         raise LookupError(f"The file must define one Workflow subclass with a `name`; it defines {len(found)}.")
     return found[0]
+
+
+def problem_screen(ctx, stem: str, problem: Problem, current: str | None = None):
+    """The page of a file that has a problem: its name as heading, then the card."""
+    return page(ctx, f"{stem}.py", H1(f"⚠ {stem}.py"), Div(problem.card(), id=f"{stem}-body"), current=current)
 
 
 class Broken(Workflow):
@@ -133,6 +154,7 @@ class WorkflowFiles:
         self.titles: dict[str, str] = {}
         self.problems: dict[Path, Problem] = {}
         self.taken: dict[str, str] = {}  # names a user file may not take -> what holds them
+        self.watched = {folder: self.reload, **({builtin_folder: self.reload} if builtin_folder else {})}
 
     def start(self) -> None:
         """Load every file in the folder (after the built-in workflows and apps), then watch once serving."""
@@ -230,8 +252,7 @@ class WorkflowFiles:
         problem = next((p for path, p in self.problems.items() if path.stem == stem), None)
         if problem is None:
             raise NotFound(f"No workflow file “{stem[:100]}.py” has a problem now.")
-        return page(self.ctx, f"{stem}.py", H1(f"⚠ {stem}.py"), Div(problem.card(), id=f"{stem}-body"),
-                    current=f"{PROBLEMS}/{stem}")
+        return problem_screen(self.ctx, stem, problem, f"{PROBLEMS}/{stem}")
 
     def problem_in(self, exc: BaseException) -> Problem | None:
         """Where in a loaded file's code (a hook) `exc` arose, else None; the menu entry is marked with ⚠ until
@@ -267,15 +288,18 @@ class WorkflowFiles:
         for name in names:
             await self.ctx.jobs.push(*reload_signal(self.ctx, name))
 
+    def also_watch(self, folder: Path, reload) -> None:
+        """Send the saved `*.py` files of `folder` to `reload` (a coroutine function taking the path) as well."""
+        self.watched[folder] = reload
+
     async def watch(self) -> None:
         """Reload each saved file within a fraction of a second; other workflows and their jobs are untouched."""
         from watchfiles import awatch
 
-        folders = [self.folder, *([self.builtin_folder] if self.builtin_folder else [])]
         wanted = (lambda _change, p: p.endswith(".py") and not Path(p).name.startswith((".", "_")))
-        async for changes in awatch(*folders, watch_filter=wanted, step=20, debounce=400, recursive=False):
+        async for changes in awatch(*self.watched, watch_filter=wanted, step=20, debounce=400, recursive=False):
             for path in sorted({Path(p) for _, p in changes}):
                 try:
-                    await self.reload(path)
+                    await self.watched.get(path.parent, self.reload)(path)
                 except Exception:
                     logger.exception("could not reload {}", path)
