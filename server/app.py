@@ -114,7 +114,9 @@ def create_app(cfg: Config | None = None) -> FastHTML:
     def healthz():
         return "ok"
 
-    workflow_classes, app_modules = discover(), discover_apps()
+    dev = os.environ.get("PIPEDECK_DEV")  # set by `./pipedeck --dev`
+    broken_apps: list | None = [] if dev else None  # with --dev a broken app shows its card and the rest starts
+    workflow_classes, app_modules = discover(), discover_apps(broken_apps)
     check_names(workflow_classes, app_modules)
     for workflow_cls in workflow_classes:
         add_workflow(ctx, app, workflow_cls(ctx))
@@ -122,11 +124,10 @@ def create_app(cfg: Config | None = None) -> FastHTML:
     ctx.pushers.append(lambda *fts: services(ctx).hub.send(*fts))
     ctx.startup.append(ctx.jobs.resume_all)
     app_files = AppFiles(ctx, app)
-    app_files.start(app_modules)
+    app_files.start(app_modules, broken_apps)
     recovery.register(ctx, rt)
     # Workflow files loaded at run time and reloaded when saved: the user's folder (and, with --dev, the built-ins
     # and the apps).
-    dev = os.environ.get("PIPEDECK_DEV")  # set by `./pipedeck --dev`
     workflow_files = WorkflowFiles(ctx, app, user_folder(cfg), BUILTIN_FOLDER if dev else None)
     if dev:
         workflow_files.also_watch(APPS_FOLDER, app_files.reload)

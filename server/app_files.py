@@ -48,6 +48,9 @@ def rerender_signal(routes) -> Div:
 
 
 def app_problem(path: Path, exc: BaseException) -> Problem:
+    """Where the app file `path` broke; a syntax error in a module it imports (apps/insights.py) names that file."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        path = Path(exc.filename)
     return dataclasses.replace(problem_from(path, exc), kind="app")
 
 
@@ -64,14 +67,23 @@ class AppFiles:
         self.ctx, self.app = ctx, app
         self.shares: dict[Path, Share] = {}
         self.modules: dict[Path, object] = {}  # app file -> its module serving now (the last one that loaded)
+        self.broken_files: set[Path] = set()  # app files showing their problem card
 
-    def start(self, modules) -> None:
+    def start(self, modules, failed: list[tuple[Path, BaseException]] | None = None) -> None:
+        """Register the apps. With `failed` (`--dev`: the files that could not be imported), an app that cannot
+        start shows its card until it is saved again; without, it stops the start."""
         for module in modules:
+            path = Path(module.__file__).resolve()
             share, exc = self.added(lambda: self.register(module))
             if exc is not None:
-                raise exc
-            path = Path(module.__file__).resolve()
+                if failed is None:
+                    raise exc
+                self.take_out(share)
+                failed.append((path, exc))
+                continue
             self.shares[path], self.modules[path] = share, module
+        for path, exc in failed or []:
+            self.swap(path, problem=app_problem(path, exc))
 
     def register(self, module) -> None:
         before = set(map(id, self.app.routes))
@@ -142,7 +154,9 @@ class AppFiles:
                 problem = app_problem(path, exc)
         if problem is not None:
             share = self.broken(path, old, problem)
+            self.broken_files.add(path)
         else:
+            self.broken_files.discard(path)
             self.modules[path] = module
             setattr(sys.modules[PACKAGE], path.stem, module)  # `from . import tasks` gets the new one too
         self.put_in(share, at, slots)
@@ -162,18 +176,28 @@ class AppFiles:
             old = self.shares.pop(path, Share())
             self.take_out(old)
             self.modules.pop(path, None)
+            self.broken_files.discard(path)
             await self.ctx.jobs.push(rerender_signal(old.routes))
             return
         module, problem = await asyncio.to_thread(self.load, path)
-        if path not in self.shares and not hasattr(module, "register"):  # a helper, or a new file that is broken
-            if module is not None:
-                setattr(sys.modules[PACKAGE], path.stem, module)
-            users = module_users(self.modules, f"{PACKAGE}.{path.stem}")
+        name = f"{PACKAGE}.{path.stem}"
+        if module is not None and not hasattr(module, "register"):  # a helper such as insights.py
+            setattr(sys.modules[PACKAGE], path.stem, module)
+            if path in self.shares:  # it could not be imported at start
+                old = self.shares.pop(path)
+                self.take_out(old)
+                self.broken_files.discard(path)
+                await self.ctx.jobs.push(rerender_signal(old.routes))
+            for user in {*module_users(self.modules, name), *self.broken_files}:  # these may have broken on it
+                await self.reload(user)
+            return
+        if problem is not None and path not in self.shares:  # a helper that broke: the apps using it show where
+            users = module_users(self.modules, name)
             for user in users:
-                if problem is None:
-                    await self.reload(user)
-                else:
-                    await self.ctx.jobs.push(rerender_signal(self.swap(user, problem=problem)))
-            if users or problem is None:
+                await self.ctx.jobs.push(rerender_signal(self.swap(user, problem=problem)))
+            if users:
                 return
         await self.ctx.jobs.push(rerender_signal(self.swap(path, module, problem)))
+        if path not in self.broken_files:
+            for other in set(self.broken_files):  # an app that imports this one broke at start: try it again
+                await self.reload(other)

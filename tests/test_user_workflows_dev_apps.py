@@ -132,3 +132,28 @@ def wait_for(check, timeout: float = 10.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "the change did not show in time"
         time.sleep(0.05)
+
+
+def test_apps_broken_at_start_show_their_cards_and_saving_the_fixes_brings_them_back(tmp_path):
+    root = code_copy(tmp_path / "code")
+    tasks, insights = root / "server" / "apps" / "tasks.py", root / "server" / "apps" / "insights.py"
+    tasks_text, insights_text = tasks.read_text(), insights.read_text()
+    tasks.write_text(tasks_text.replace("def clean_text(text: str) -> str:", "def clean_text(text: str) -> str"))
+    insights.write_text(insights_text + "\nbroken = (\n")  # apps/graph.py imports it
+    srv = ServerProcess(tmp_path / "data", tmp_path / "downloads", args=("--dev",), root=root).start()
+    try:
+        client = srv.client()
+        home = client.get("/").text
+        assert "⚠ tasks.py" in home and "⚠ graph.py" in home  # each leads to its card
+        assert f"{tasks}, line {line_of(tasks_text, 'def clean_text')}" in client.get("/app-problem/tasks").text
+        assert re.search(rf"{re.escape(str(insights))}, line \d+", client.get("/app-problem/graph").text)
+        assert client.get("/profiles").status_code == 200  # the other apps started
+
+        insights.write_text(insights_text)
+        wait_for(lambda: "<h1>Link graphs</h1>" in client.get("/graph").text)
+        tasks.write_text(tasks_text)
+        wait_for(lambda: 'placeholder="What needs doing?"' in client.get("/tasks").text)
+        home = client.get("/").text
+        assert "⚠" not in home and ">Tasks<" in home and ">Link graphs<" in home
+    finally:
+        srv.stop()

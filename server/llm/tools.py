@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from ..apps.tasks import TaskList
+if TYPE_CHECKING:  # only named: with --dev a broken apps/tasks.py must not stop the server's start
+    from ..apps.tasks import TaskList
 
 
 def _tool(name: str, description: str, **params: str) -> dict:
