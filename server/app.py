@@ -84,8 +84,9 @@ def create_app(cfg: Config | None = None) -> FastHTML:
         else:
             logger.opt(exception=exc).error("error serving {}", req.url.path)
             status = status if 400 <= status < 600 else 500
-            # An exception in a user's workflow file names its file and line; anything else, the log.
-            card = workflow_files.hook_problem(exc) or message_card(
+            # An exception in a user's workflow file (with --dev, also an app's) names its file and line; anything
+            # else, the log.
+            card = workflow_files.hook_problem(exc) or (app_files.hook_problem(exc) if dev else None) or message_card(
                 "Something went wrong", "Pipedeck could not finish this request. Nothing was lost: "
                 f"your runs are saved. Try again; if it persists, the details are in {log_file}.", cls="card-error")
         if layout.wants_fragment(req):

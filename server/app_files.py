@@ -9,6 +9,7 @@ import dataclasses
 import json
 import re
 import sys
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,6 +163,13 @@ class AppFiles:
         self.put_in(share, at, slots)
         self.shares[path] = share
         return old.routes + share.routes
+
+    def hook_problem(self, exc: BaseException):
+        """The card for an exception a request met in an app file's code (`--dev`), else None."""
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().parent == FOLDER]
+        if not frames:
+            return None
+        return Problem(Path(frames[-1].filename), frames[-1].lineno, f"{type(exc).__name__}: {exc}", "app").card()
 
     def load(self, path: Path):
         try:

@@ -134,6 +134,30 @@ def wait_for(check, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
+def test_an_exception_in_an_app_names_its_file_and_line(app):
+    path = app_file(app, "tasks.py")
+    original = path.read_text()
+    failing = original.replace("        profile = tasks.current_profile()\n        if profile is None:\n            return page(",
+                                "        profile = tasks.current_profile()\n        1 / 0\n        if profile is None:\n"
+                                "            return page(", 1)
+    assert failing != original
+    try:
+        path.write_text(failing)
+        wait_for(lambda: f"{path}, line {line_of(failing, '1 / 0')}" in text_of(app, "/tasks"))
+        assert "ZeroDivisionError: division by zero" in text_of(app, "/tasks")
+    finally:
+        path.write_text(original)
+    wait_for(lambda: 'placeholder="What needs doing?"' in text_of(app, "/tasks"))
+
+
+def text_of(app, path: str) -> str:
+    client = app.client()  # a new connection: the server closes one that met an exception
+    try:
+        return client.get(path).text
+    finally:
+        client.close()
+
+
 def test_apps_broken_at_start_show_their_cards_and_saving_the_fixes_brings_them_back(tmp_path):
     root = code_copy(tmp_path / "code")
     tasks, insights = root / "server" / "apps" / "tasks.py", root / "server" / "apps" / "insights.py"
