@@ -109,6 +109,8 @@ def code_copy(target: Path) -> Path:
     """A copy of the app's code (desktop/, server/; static/ linked) at `target`, for a server whose files a test edits."""
     for folder in ("desktop", "server"):
         shutil.copytree(ROOT / folder, target / folder, ignore=shutil.ignore_patterns("__pycache__"))
+        for path in [target / folder, *(target / folder).rglob("*")]:  # the Nix store's copy is read-only
+            path.chmod(path.stat().st_mode | 0o200)
     (target / "static").symlink_to(ROOT / "static")
     return target
 
