@@ -41,7 +41,8 @@ AGAINST_NETWORKX = textwrap.dedent("""
     sys.path.insert(0, sys.argv[1])
     import networkx as nx, numpy as np
     from server.graph.cache import GraphFiles, cached_header
-    from server.graph.nodes import node_details, node_table, search, search_index
+    from server.graph.nodes import node_details, node_table, search_index
+    from server.graph.search import search
     from server.graph.rank import pagerank
     files = GraphFiles(Path(sys.argv[2]))
     header = cached_header(files)

@@ -20,6 +20,7 @@ from .cache import GraphFiles, cached_header, signature
 from .arrays import arrow_of, byte_lengths, numpy_of, strings_of
 from .figures import FIGURES, orphan_rows, ranks, write_orphans, write_pages
 from .rank import pagerank
+from .search import index_table
 from .layout import radial_layout
 
 BLOCK = 16 << 20  # bytes of CSV per block: bounds memory; fewer blocks mean fewer per-block URL lists to hash
@@ -214,8 +215,7 @@ def convert(files: GraphFiles) -> dict:
     table = pa.table({"url": _decode(urls), "pagerank": arrow_of(rank_of), "rank": arrow_of(rank),
                       "inbound": arrow_of(inbound), "outbound": arrow_of(outbound), **columns})
     _write_table(files.nodes, table)
-    # The search index: URLs lower-cased once, so a search is a plain substring scan instead of a regex.
-    _write_table(files.search, pa.table({"url": pc.utf8_lower(table.column("url"))}))
+    _write_table(files.search, index_table(table.column("url").combine_chunks()))
     write_pages(files.pages, table, order)
     orphan_count = write_orphans(files.orphans, orphans)
     links = np.empty(2 * len(source), np.float32)  # cosmos takes index pairs as float32 (exact below 2**24)
