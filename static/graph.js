@@ -78,6 +78,7 @@
   Viewer.prototype.wake = function () {
     var self = this, g = this.graph;
     if (!g || typeof g.stopFrames !== "function") return;
+    this.woken = (this.woken || 0) + 1;
     if (this.sleeping) { g.startFrames(); this.sleeping = false; }
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(function () { self.sleep(); }, IDLE_MS);
@@ -96,6 +97,19 @@
     if (!g || typeof g.stopFrames !== "function" || this.sleeping) return;
     g.stopFrames();
     this.sleeping = true;
+  };
+
+  // Without a GPU, a change (a highlight, a jump) is drawn in a few frames and then the frames stop, unless the
+  // user has done something since: each frame keeps the GPU busy for a while, and the next click's details would
+  // wait for it to finish.
+  Viewer.prototype.settle = function (frames) {
+    var self = this, woken = this.woken;
+    (function count(left) {
+      requestAnimationFrame(function () {
+        if (self.woken !== woken) return;
+        if (left > 1) count(left - 1); else self.rest();
+      });
+    })(frames);
   };
 
   // Runs `fn` once the browser has painted what the page holds now (the next frame, then a task after it).
@@ -273,6 +287,7 @@
         self.graph.selectPointByIndex(index, true);  // the page and its neighbours; the rest greyed out
         // Without a GPU an animated zoom is a few slow frames that hold up whatever the user does next: jump.
         if (zoom) self.graph.zoomToPointByIndex(index, self.heavy ? 0 : 600, 4, true);
+        if (self.heavy) self.settle(3);
       });
     });
   };
