@@ -61,6 +61,8 @@
     this.status = root.querySelector("#graph-status");
     this.legend = root.querySelector("#graph-legend");
     this.details = root.querySelector("#graph-node");
+    this.hits = root.querySelector("#graph-hits");
+    this.searches = 0;
     this.columns = {};
     config.columns.forEach(function (c) { this.columns[c.name] = c; }, this);
     this.software = softwareRenderer();
@@ -76,6 +78,7 @@
   Viewer.prototype.wake = function () {
     var self = this, g = this.graph;
     if (!g || typeof g.stopFrames !== "function") return;
+    this.woken = (this.woken || 0) + 1;
     if (this.sleeping) { g.startFrames(); this.sleeping = false; }
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(function () { self.sleep(); }, IDLE_MS);
@@ -83,9 +86,34 @@
 
   Viewer.prototype.sleep = function () {
     if (this.graph.isSimulationRunning) { this.wake(); return; }
-    this.graph.stopFrames();
+    this.rest();
+  };
+
+  // Frames stop at once, layout or not: while a search or a click is answered. Software WebGL takes about half a
+  // second per frame of a large graph and the page can do nothing else meanwhile, so the details would wait.
+  Viewer.prototype.rest = function () {
+    var g = this.graph;
+    clearTimeout(this.idleTimer);
+    if (!g || typeof g.stopFrames !== "function" || this.sleeping) return;
+    g.stopFrames();
     this.sleeping = true;
   };
+
+  // Without a GPU, a change (a highlight, a jump) is drawn in a few frames and then the frames stop, unless the
+  // user has done something since: each frame keeps the GPU busy for a while, and the next click's details would
+  // wait for it to finish.
+  Viewer.prototype.settle = function (frames) {
+    var self = this, woken = this.woken;
+    (function count(left) {
+      requestAnimationFrame(function () {
+        if (self.woken !== woken) return;
+        if (left > 1) count(left - 1); else self.rest();
+      });
+    })(frames);
+  };
+
+  // Runs `fn` once the browser has painted what the page holds now (the next frame, then a task after it).
+  function afterPaint(fn) { requestAnimationFrame(function () { setTimeout(fn, 0); }); }
 
   // No WebGL at all (a blocklisted driver, a locked-down browser): say so in words and offer the ways out,
   // instead of a black box or cosmos' own message.
@@ -140,6 +168,8 @@
       self.wake();
       // Two frames later cosmos has drawn its first picture: what the benchmark and the tests wait for.
       requestAnimationFrame(function () { requestAnimationFrame(function () {
+        // Without a GPU nothing moves until the user acts: redrawing the same picture would only hold up the page.
+        if (self.heavy) self.rest();
         window.graphReady = performance.now();
         self.root.dataset.state = "ready";
         self.say(self.heavy ? "Drawn without links and with the layout paused: this browser has no GPU, and " +
@@ -241,31 +271,69 @@
     });
   };
 
-  // `card` is the page's details when the search already brought them; otherwise they are asked for.
+  // `card` is the page's details when the search already brought them; otherwise they are asked for. The details
+  // come first, with the drawing stopped: the server answers from its index in milliseconds, while highlighting
+  // the page and zooming to it read positions back from the GPU, which takes a while in software WebGL.
   Viewer.prototype.select = function (index, zoom, card) {
     var self = this;
-    // The details first: the server answers from its index in milliseconds, while zooming reads every position
-    // back from the GPU, which takes a while in software WebGL on a large graph.
-    if (card) { this.details.innerHTML = card; htmx.process(this.details); }
-    else htmx.ajax("GET", this.base + "/node/" + index, { target: this.details, swap: "innerHTML" });
-    this.wake();
-    setTimeout(function () {
-      self.graph.selectPointByIndex(index, true);  // the page and its neighbours; the rest greyed out
-      if (zoom) self.graph.zoomToPointByIndex(index, 600, 4, true);
-    }, 0);
+    this.rest();
+    this.markHit(index);
+    var shown = card ? Promise.resolve(this.showCard(card))
+      : htmx.ajax("GET", this.base + "/node/" + index, { target: this.details, swap: "innerHTML" });
+    shown.then(function () {
+      afterPaint(function () {
+        if (!self.graph) return;  // found before the drawing was ready: the details alone
+        self.wake();
+        self.graph.selectPointByIndex(index, true);  // the page and its neighbours; the rest greyed out
+        // Without a GPU an animated zoom is a few slow frames that hold up whatever the user does next: jump.
+        if (zoom) self.graph.zoomToPointByIndex(index, self.heavy ? 0 : 600, 4, true);
+        if (self.heavy) self.settle(3);
+      });
+    });
+  };
+
+  Viewer.prototype.showCard = function (card) {
+    this.details.innerHTML = card;
+    htmx.process(this.details);
+  };
+
+  // The pages a search found, as links; the one whose details show is marked.
+  Viewer.prototype.showHits = function (hits) {
+    var items = hits.map(function (hit) {
+      var li = document.createElement("li"), a = document.createElement("a");
+      a.href = "#";
+      a.dataset.node = hit.id;
+      a.title = hit.url;
+      a.textContent = hit.url.replace(/^https?:\/\/[^\/]+/, "") || hit.url;  // the path tells pages of a site apart
+      li.appendChild(a);
+      return li;
+    });
+    this.hits.replaceChildren.apply(this.hits, items);
+    this.hits.hidden = !items.length;
+  };
+
+  Viewer.prototype.markHit = function (index) {
+    this.hits.querySelectorAll("a").forEach(function (a) {
+      if (Number(a.dataset.node) === index) a.setAttribute("aria-current", "true");
+      else a.removeAttribute("aria-current");
+    });
   };
 
   Viewer.prototype.search = function (query) {
-    var self = this;
+    var self = this, ticket = ++this.searches;
     if (!query.trim()) return;
+    this.rest();
     fetch(this.base + "/search?details=true&q=" + encodeURIComponent(query)).then(function (r) { return r.json(); })
       .then(function (found) {
+        if (ticket !== self.searches) return;  // a newer search was sent meanwhile
         var hits = found.hits;
-        if (!hits.length) { self.say("No page URL contains “" + query + "”."); return; }
+        self.showHits(hits);
+        if (!hits.length) { self.wake(); self.say("No page URL contains “" + query + "”."); return; }
         self.say(hits.length === 1 ? "Found " + hits[0].url : hits.length + (hits.length >= 20 ? "+" : "") +
                  " pages match; showing " + hits[0].url);
         self.select(hits[0].id, true, found.card);
-      });
+      })
+      .catch(function (e) { self.wake(); self.say("Searching failed: " + e.message); });
   };
 
   Viewer.prototype.syncButtons = function () {
@@ -301,6 +369,12 @@
     this.root.querySelector("#graph-search").addEventListener("submit", function (e) {
       e.preventDefault();
       self.search(self.root.querySelector("#graph-q").value);
+    });
+    this.hits.addEventListener("click", function (e) {
+      var link = e.target.closest("a[data-node]");
+      if (!link || !self.graph) return;
+      e.preventDefault();
+      self.select(Number(link.dataset.node), true);
     });
     this.root.querySelector("#graph-colour").addEventListener("change", function (e) {
       self.applyColour(e.target.value).catch(function (err) { self.say("Colouring failed: " + err.message); });

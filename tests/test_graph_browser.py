@@ -121,6 +121,39 @@ def test_graph_is_drawn_in_legend_colours_search_jumps_and_click_shows_metadata(
     assert len(saved) == 1 and saved[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and saved[0].stat().st_size > 2000
 
 
+def test_search_lists_the_pages_found_and_a_click_shows_details_from_the_server_index(page, server):
+    write_site_graph(server.downloads_dir, pages=600, edges=3000)
+    open_viewer(page, server, "/graph/acme/shop/20240101")
+    details = []  # every details card the viewer asked the server for
+    page.on("request", lambda r: details.append(r.url) if "/node/" in r.url or "/search" in r.url else None)
+    page.fill("#graph-q", "/C/1")
+    page.press("#graph-q", "Enter")
+    found = page.locator("#graph-hits li a")
+    expect(found).to_have_count(3)  # c/1, c/101, c/151: the exact match first, then the shorter URLs
+    assert found.all_inner_texts()[0] == "/c/1" and sorted(found.all_inner_texts()[1:]) == ["/c/101", "/c/151"]
+    card = page.locator("#graph-node .node-card")
+    expect(card.locator(".node-url")).to_have_text("https://shop.example/c/1")
+    expect(found.first).to_have_attribute("aria-current", "true")
+
+    second = found.nth(1)
+    node, url = second.get_attribute("data-node"), second.get_attribute("title")
+    second.click()
+    expect(page.locator(f"#graph-node .node-card[data-node='{node}']")).to_be_visible()
+    expect(card.locator(".node-url")).to_have_text(url)
+    expect(card.locator(".node-rank")).to_contain_text(" of 600")
+    expect(card).to_contain_text("category")
+    expect(second).to_have_attribute("aria-current", "true")
+    expect(found.first).not_to_have_attribute("aria-current", "true")
+    assert any(u.endswith(f"/node/{node}") for u in details), details  # the server's answer, not the page's data
+    server_card = page.evaluate("i => fetch(window.graphViewer.base + '/node/' + i).then(r => r.text())", node)
+    assert url in server_card and "node-pagerank" in server_card
+
+    page.fill("#graph-q", "no-such-page")
+    page.press("#graph-q", "Enter")
+    expect(page.locator("#graph-status")).to_contain_text("No page URL contains")
+    expect(page.locator("#graph-hits")).to_be_hidden()
+
+
 def test_links_only_graph_is_drawn_and_says_metadata_is_missing(page, server):
     write_site_graph(server.downloads_dir, pages=100, edges=400, slug="20240505", meta=False)
     open_viewer(page, server, "/graph/acme/shop/20240505")

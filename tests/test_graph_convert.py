@@ -8,7 +8,8 @@ from server.files import UnsafePath
 from server.graph.catalog import graph_files, list_graphs, viewer_url
 from server.graph.cache import GraphFiles, cached_header
 from server.graph.convert import convert, ensure_cache, read_nodes
-from server.graph.nodes import MISSING, categories, category_codes, node_details, node_table, search, search_index
+from server.graph.nodes import MISSING, categories, category_codes, node_details, node_table, search_index
+from server.graph.search import search
 
 
 def write(folder, name, data):

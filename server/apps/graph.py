@@ -152,7 +152,8 @@ def register(ctx, rt):
 
     def search_nodes(org: str, project: str, slug: str, q: str, details: bool) -> list | dict | None:
         """The matching pages; with `details`, also the first one's card, so the viewer needs one round trip."""
-        from ..graph.nodes import node_details, node_table, search, search_index
+        from ..graph.nodes import node_details, node_table, search_index
+        from ..graph.search import search
         found = ready(org, project, slug)
         if not found:
             return None

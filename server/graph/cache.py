@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-FORMAT = 2  # bump when the cache layout changes, so old caches are rebuilt
+FORMAT = 3  # bump when the cache layout changes, so old caches are rebuilt
 ARRAYS = ("links", "positions", "inbound", "pagerank")  # raw typed arrays the viewer streams
 CACHE_DIR = ".graph"  # beside the CSVs, hidden so the folder still shows only what the workflow wrote
 

