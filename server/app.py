@@ -103,7 +103,8 @@ def create_app(cfg: Config | None = None) -> FastHTML:
                    exception_handlers={404: error_page, 413: error_page, 500: error_page, NotFoundError: error_page,
                                        OverflowError: error_page, OSError: error_page, apsw.Error: error_page,
                                        **dict.fromkeys(UNREADABLE_BODY, error_page), Exception: error_page},
-                   key_fname=str(cfg.data_dir / ".sesskey"), htmlkw={"lang": "en"}, canonical=False)
+                   key_fname=str(cfg.data_dir / ".sesskey"), htmlkw={"lang": "en"}, canonical=False,
+                   sess_cls=None)  # no route keeps a session: its middleware only cost every request time
     app.state.ctx = ctx
     # Host, Origin and launch-secret checks in front of every route, WebSockets included.
     app.add_middleware(SecurityMiddleware, cfg=cfg)

@@ -34,11 +34,18 @@ HEAD = [
 ]
 
 
+class SharedMarkup(NotStr):
+    """Pre-rendered markup that never changes: FastHTML deep-copies the app's head on every request, card fragments
+    included; this one is handed out as it is (a str cannot change) instead of copied."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 def head_html(cfg) -> tuple:
     """The head, with this launch's CSRF token for the page's scripts (app.js sends it with every request)."""
     token = Meta(name="pipedeck-token", content=csrf_token(cfg))
-    # FastHTML deep-copies its head elements on every request; one pre-rendered string copies for free.
-    return (NotStr("".join(to_xml(h) for h in (*HEAD, token))),)
+    return (SharedMarkup("".join(to_xml(h) for h in (*HEAD, token))),)
 
 LAST_CHOICE = "menu:last"
 ASSISTANT = "shell:assistant"  # "open" or "collapsed": the user's last choice on a wide window

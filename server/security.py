@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import socket
+from functools import lru_cache
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
@@ -142,7 +143,11 @@ def csrf_token(cfg: Config) -> str:
 
 def content_security_policy(host: str, path: str, agent: str = "") -> bytes:
     """Only this server: no inline script or style, no outside image, no framing, nothing sent elsewhere."""
-    evals = EVAL_PAGES.match(path) or NATIVE_WINDOW in agent
+    return _policy(host, bool(EVAL_PAGES.match(path) or NATIVE_WINDOW in agent))
+
+
+@lru_cache(maxsize=64)  # a handful of (Host, eval) pairs per launch: built once, not on every response
+def _policy(host: str, evals: bool) -> bytes:
     script = "'self' 'unsafe-eval'" if evals else "'self'"
     return (f"default-src 'self'; script-src {script}; style-src 'self'; img-src 'self' data: blob:; "
             f"connect-src 'self' ws://{host}; font-src 'self'; object-src 'none'; frame-ancestors 'none'; "
@@ -200,11 +205,12 @@ class SecurityMiddleware:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         headers = _headers(scope)
+        secret = self.has_secret(headers)  # the Cookie header parsed once, for both checks below
         if scope["type"] == "http":
             host = headers.get("host", "").lower()
             send = with_headers(send, host if host in self.hosts else self.cfg.base_url.split("://", 1)[1],
                                 scope["path"], headers.get("user-agent", ""))
-        problem = self.problem(scope)
+        problem = self.problem(scope, headers, secret)
         if problem is None and scope["type"] == "http":
             if scope["path"] == AUTH_PATH:
                 return await self.bootstrap(scope)(scope, receive, send)
@@ -214,7 +220,7 @@ class SecurityMiddleware:
                 return await refuse(BodyTooLarge(limit).detail, 413)(scope, receive, send)
             receive = counting_receive(receive, limit)
         if problem is None:
-            if not self.cfg.auth or self.has_secret(headers):  # /healthz and /static are open, but not trusted
+            if not self.cfg.auth or secret:  # /healthz and /static are open, but not trusted
                 CONNECTIONS.trusted((tuple(scope.get("server") or ()), tuple(scope.get("client") or ())))
             return await self.app(scope, receive, send)
         logger.warning("refused {} {}: {}", scope.get("method", "WEBSOCKET"), scope["path"], problem)
@@ -224,14 +230,14 @@ class SecurityMiddleware:
             return
         await refuse(problem)(scope, receive, send)
 
-    def problem(self, scope) -> str | None:
-        """Why this request is refused, or None."""
-        headers = _headers(scope)
+    def problem(self, scope, headers: dict | None = None, has_secret: bool | None = None) -> str | None:
+        """Why this request is refused, or None (`headers` and `has_secret` as __call__ already worked them out)."""
+        headers = _headers(scope) if headers is None else headers
         if headers.get("host", "").lower() not in self.hosts:
             return "Refused: this server only answers to its own address (Host header not allowed)."
         path = scope["path"]
         exempt = path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
-        has_secret = self.has_secret(headers)
+        has_secret = self.has_secret(headers) if has_secret is None else has_secret
         changes_state = scope["type"] == "websocket" or scope.get("method", "GET") in STATE_CHANGING
         if changes_state and not exempt:
             origin = headers.get("origin")

@@ -52,7 +52,8 @@ class Assistant:
 
     async def post(self, role: str, content: str, status: str = DONE):
         msg = self.store.add(role, content, status)
-        await self.hub.send(added(msg))
+        if self.hub.clients:  # drawn only for an open panel: with none, every narrated answer paid for the markup
+            await self.hub.send(added(msg))
         return msg
 
     async def user_says(self, text: str) -> None:

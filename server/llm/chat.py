@@ -29,7 +29,13 @@ class ChatStore:
         db.execute("UPDATE chat_message SET status = ? WHERE status = ?", [INTERRUPTED, STREAMING])
 
     def add(self, role: str, content: str, status: str = DONE) -> ChatMessage:
-        return self.table.insert(ChatMessage(id=None, role=role, content=content, status=status, created=now()))
+        # One statement: fastlite's insert re-read the table's columns and keys each time, and a workflow's every
+        # answer adds a narration message here.
+        msg = ChatMessage(id=None, role=role, content=content, status=status, created=now())
+        msg.id = self.db.conn.execute(
+            "INSERT INTO chat_message (role, content, status, created, thinking) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            [msg.role, msg.content, msg.status, msg.created, msg.thinking]).fetchall()[0][0]
+        return msg
 
     def save(self, mid: int, content: str, status: str | None = None, thinking: str | None = None) -> ChatMessage:
         changes = {"content": content} | ({"status": status} if status else {})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -21,6 +22,15 @@ DEFAULT_MODEL = "qwen2.5:0.5b"  # ~400 MB: small enough to pull quickly, good en
 HOST_KEY, MODEL_KEY, THINKING_KEY = "llm:host", "llm:model", "llm:show-thinking"
 STATUS_TTL = 2.0  # seconds a status answer is reused, so every page and poll stays cheap
 CHECK_TIMEOUT = 1.5
+
+
+@functools.cache
+def tls():
+    """One TLS context for every client: building one reads the CA bundle (~50 ms, on the event loop), which a status
+    check every STATUS_TTL seconds did while cards were being answered."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 class LLMUnavailable(RuntimeError):
@@ -138,7 +148,7 @@ class LLM:
         host, problem = self.host_and_problem()
         status = Status(host=host, host_problem=problem)
         try:
-            async with httpx.AsyncClient(base_url=status.host, timeout=CHECK_TIMEOUT) as http:
+            async with httpx.AsyncClient(base_url=status.host, timeout=CHECK_TIMEOUT, verify=tls()) as http:
                 tags = (await http.get("/api/tags")).raise_for_status().json()
                 status.version = (await http.get("/api/version")).json().get("version", "")
                 status.online = True
@@ -211,7 +221,8 @@ class LLM:
 
         if self._client is None or self._client_host != host:
             # The previous client is left to the garbage collector: a stream may still be reading from it.
-            self._client = httpx.AsyncClient(base_url=host, timeout=httpx.Timeout(300, connect=CHECK_TIMEOUT))
+            self._client = httpx.AsyncClient(base_url=host, timeout=httpx.Timeout(300, connect=CHECK_TIMEOUT),
+                                             verify=tls())
             self._client_host = host
         return self._client
 
