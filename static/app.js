@@ -24,6 +24,23 @@
 })();
 // ---- end of the CSRF block -------------------------------------------------------------------------------------
 
+// A new card is in the page a moment before htmx binds it (htmx processes swapped content when it settles, 20 ms
+// later, longer on a busy machine). An Enter in that moment would post the form plainly: refused, and the answer
+// lost. Bind the form there and then, and send it the htmx way.
+(function () {
+  var HX = "[hx-post], [data-hx-post], [hx-get], [data-hx-get], [hx-put], [data-hx-put]";
+  document.addEventListener("htmx:afterProcessNode", function (e) { e.target.pdBound = true; });
+  document.addEventListener("submit", function (e) {
+    var form = e.target, by = e.submitter;
+    var el = by && by.matches(HX) ? by : form;
+    if (!el.matches || !el.matches(HX) || el.pdBound) return;
+    e.preventDefault();
+    htmx.process(form);
+    el.pdBound = true;  // once only, even if htmx had bound it unseen: never a loop
+    if (el === by) by.click(); else form.requestSubmit(by || undefined);
+  }, true);
+})();
+
 htmx.onLoad(function (root) {
   // Drag-and-drop lists: SortableJS reorders, the form's "end" trigger tells the server the new order.
   root.querySelectorAll(".sortable").forEach(function (el) {

@@ -102,3 +102,22 @@ def test_a_loading_card_focuses_its_field_but_never_steals_the_chat_box(page, se
     page.evaluate("htmx.ajax('GET', '/hello/quest?pipeline_id=focus', {target: '#hello-quest', swap: 'outerHTML'})")
     page.wait_for_function("() => document.querySelector('#hello-quest input[name=quest]') && !document.querySelector('.htmx-request, .htmx-settling, .htmx-added')")
     expect(page.locator("#chat-form textarea")).to_be_focused()
+
+
+def test_an_answer_typed_before_htmx_binds_the_new_card_is_sent_not_lost(page, server):
+    # htmx binds swapped content when it settles; make that moment long, as on a busy machine, and type into it.
+    start_run(page, server, "quick-typist")
+    expect(page.locator("input[name=name]")).to_be_visible()
+    settled(page)
+    page.evaluate("() => { htmx.config.defaultSettleDelay = 3000; }")
+    page.fill("input[name=name]", "Sir Robin")
+    page.press("input[name=name]", "Enter")
+    quest = page.locator("input[name=quest]")
+    expect(quest).to_be_visible()
+    assert page.evaluate("() => !document.querySelector('input[name=quest]').form.pdBound"), \
+        "the next card was bound already: this test no longer types into the unbound moment"
+    quest.fill("To seek the Grail")
+    quest.press("Enter")
+    expect(page.locator(".card-locked", has_text="To seek the Grail")).to_be_visible()
+    assert row(server, "quick-typist")["quest"] == "To seek the Grail"
+    expect(page.locator("body")).not_to_contain_text("Refused")
