@@ -14,6 +14,9 @@ class _HideDataFrameLibraries:  # a loader (importlib.abc would cost 10 ms of im
     def __init__(self, loader):
         self.loader = loader
 
+    def __getattr__(self, name):  # get_source (tracebacks), get_resource_reader, …: the real loader's
+        return getattr(self.loader, name)
+
     def create_module(self, spec):
         return self.loader.create_module(spec)
 
@@ -38,5 +41,5 @@ class _LeanApswutils:  # a meta path finder
         return spec
 
 
-if not any(isinstance(f, _LeanApswutils) for f in sys.meta_path):  # once, also when this package is reloaded
+if not any(type(f).__name__ == "_LeanApswutils" for f in sys.meta_path):  # once, also if this package is reloaded
     sys.meta_path.insert(0, _LeanApswutils())
