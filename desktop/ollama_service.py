@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 from loguru import logger
 
 from server.config import Config, url_host
-from server.llm.host import checked_host
 
 START_ENV = "PIPEDECK_START_OLLAMA"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -104,8 +103,13 @@ class OllamaService:
 def service_for(cfg: Config) -> OllamaService | None:
     """The service to start for `cfg`, or None when the launcher did not ask, one already answers,
     the address is not this machine's, or no `ollama` program is on PATH."""
+    if os.environ.get(START_ENV) != "1":
+        return None
+    # Imported only when the launcher asks: server.llm loads the app's LLM code, which the window does not wait for.
+    from server.llm.host import checked_host
+
     url = checked_host(cfg.ollama_host)[0]  # as the app's client reads it: "127.0.0.1" means port 11434
-    if os.environ.get(START_ENV) != "1" or not is_loopback(url):
+    if not is_loopback(url):
         return None
     binary = shutil.which("ollama")
     if binary is None or answers(url):

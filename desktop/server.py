@@ -113,10 +113,13 @@ class AppServer:
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
                                        name="pipedeck-server", daemon=True)
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, may_build: threading.Event | None = None, timeout: float = 20.0) -> None:
+        """Serve at once (requests wait at the gate); build the app once `may_build` is set."""
         self.thread.start()
+        if may_build is not None:
+            may_build.wait()
         try:
-            # Imported here, not at the top: the window starts its toolkit while this thread imports the app.
+            # Imported here, not at the top: the window starts its toolkit before this thread imports the app.
             from server.app import create_app
 
             self.app = create_app(self.cfg)

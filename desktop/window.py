@@ -167,7 +167,8 @@ def run(cfg: Config, windows: NativeWindows, startup) -> None:
     import webview
 
     webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
-    first = windows.open(first=True)
+    first = windows.open(first=True)  # loads pywebview's Qt backend and creates the QApplication
+    startup.may_build.set()  # the app is built while Qt sets up the web view (desktop/launch.py, Startup)
     reader, writer = _close_on_signals(windows)
 
     def show_app_when_ready():
