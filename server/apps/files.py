@@ -15,9 +15,6 @@ from starlette.responses import PlainTextResponse, Response
 from ..files import UnsafePath, inside
 
 ORDER = 91
-# The downloads folder itself in a button's data-open-folder: not "", an attribute fastcore 1.8 (nixpkgs 25.11's)
-# leaves out of the page.
-DOWNLOADS_ROOT = "."
 
 
 def opener_command() -> list[str]:
@@ -30,8 +27,6 @@ def opener_command() -> list[str]:
 def downloads_folder(ctx, relative: str):
     """The folder asked for, inside the downloads folder (UnsafePath if it would leave it)."""
     relative = relative.strip().rstrip("/")
-    if relative == DOWNLOADS_ROOT:
-        relative = ""
     # An absolute path ("/etc") splits into an empty first part, which inside() refuses.
     return inside(ctx.cfg.downloads_dir, *relative.split("/")) if relative else ctx.cfg.downloads_dir.resolve()
 
