@@ -4,7 +4,8 @@ On Linux, Qt WebEngine aborts the whole process ("Could not initialize GLX") whe
 on a distribution other than NixOS finds no GL driver (the nixGL problem), and so do some remote or virtual
 displays. A GLX (or, on Wayland, EGL) probe through ctypes, asking libglvnd for a driver, runs first: when it
 fails Qt draws in software instead (said in the log file, not the terminal: the window works), and when even
-the GL libraries cannot load the app opens in the browser with the one-line reason. On macOS the window is pywebview's Cocoa backend (WKWebView): nixpkgs' Qt there has no WebEngine.
+the GL libraries cannot load the app opens in the browser with the one-line reason. On macOS the window is
+pywebview's Cocoa backend (WKWebView): nixpkgs' Qt there has no WebEngine.
 """
 from __future__ import annotations
 
