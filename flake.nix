@@ -10,6 +10,7 @@
       forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f system nixpkgs.legacyPackages.${system});
       # Only what the app and its tests read: editing the README or a bench script rebuilds nothing.
       src = import ./nix/source.nix { root = ./.; };
+      checkSrc = import ./nix/source.nix { root = ./.; checks = true; };  # plus what only tests read (the README)
     in
     {
       packages = forAllSystems (system: pkgs: rec {
@@ -29,7 +30,7 @@
       });
 
       checks = forAllSystems (system: pkgs: {
-        tests = pkgs.callPackage ./nix/checks.nix { inherit src pkgs; };
+        tests = pkgs.callPackage ./nix/checks.nix { inherit pkgs; src = checkSrc; };
       });
     };
 }

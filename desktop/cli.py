@@ -5,12 +5,13 @@ import argparse
 import os
 import sys
 
+from server import logs
 from server.config import Config
 from server.security import BindRefused, check_bind
 
 from . import ollama_service
 from . import dev, launch, scaffold
-from .chromium import VERBOSE_ENV
+from .chromium import VERBOSE_ENV, verbose
 from .server import choose_port
 
 
@@ -77,6 +78,7 @@ def main(argv=None) -> int:
         return scaffold.main(args.title, Config(**({"data_dir": args.data_dir} if args.data_dir else {})).data_dir)
     if args.verbose:
         os.environ[VERBOSE_ENV] = "1"  # read by the window's toolkit set-up, and by anything it starts
+    logs.terminal(verbose)
     if args.dev:
         os.environ[dev.ENV] = "1"  # read by the app (server/app.py) and the launch, also after a restart
     cfg = make_config(args)

@@ -3,14 +3,19 @@
 On Linux, Qt WebEngine aborts the whole process ("Could not initialize GLX") when GL does not work: nixpkgs' Qt
 on a distribution other than NixOS finds no GL driver (the nixGL problem), and so do some remote or virtual
 displays. A GLX (or, on Wayland, EGL) probe through ctypes, asking libglvnd for a driver, runs first: when it
-fails Qt draws in software instead, and when even the GL libraries cannot load the app opens in the browser
-with the reason. On macOS the window is pywebview's Cocoa backend (WKWebView): nixpkgs' Qt there has no WebEngine.
+fails Qt draws in software instead (said in the log file, not the terminal: the window works), and when even
+the GL libraries cannot load the app opens in the browser with the one-line reason. On macOS the window is
+pywebview's Cocoa backend (WKWebView): nixpkgs' Qt there has no WebEngine.
 """
 from __future__ import annotations
 
 import ctypes
 import os
 import sys
+
+from loguru import logger
+
+from server import logs
 
 # Environment for Qt without GL: no GLX/EGL integration on X11, Qt Quick's software renderer, Chromium
 # compositing on the CPU. Checked under Xvfb with the GL vendor libraries made unloadable (tests/test_graphics.py).
@@ -84,7 +89,7 @@ def use_software_rendering() -> None:
 
 
 def prepare_qt() -> str | None:
-    """Before the Qt window: keep GL when it works, else switch to software rendering (one line on stderr).
+    """Before the Qt window: keep GL when it works, else switch to software rendering (logged, see below).
     Returns why no window can open (the GL libraries themselves are missing), or None."""
     if os.environ.get("QT_XCB_GL_INTEGRATION") == "none" or os.environ.get("PIPEDECK_GL") == "on":
         return None  # the user chose: software already, or GL through nixGL / a driver the probe cannot see
@@ -94,9 +99,10 @@ def prepare_qt() -> str | None:
     if problem.startswith("the GL libraries could not load"):
         return problem
     use_software_rendering()
-    print(f"Pipedeck: OpenGL does not work here ({problem}); drawing the window in software. "
-          "For GPU rendering with Nix on a distribution other than NixOS, see the README's nixGL note.",
-          file=sys.stderr, flush=True)
+    # Not worth a line in the terminal: the window works. The log file keeps why (the terminal too with --verbose).
+    logger.bind(**{logs.QUIET: True}).info(
+        "OpenGL does not work here ({}); drawing the window in software. For GPU rendering with Nix on a "
+        "distribution other than NixOS, see the README's nixGL note.", problem)
     return None
 
 

@@ -9,6 +9,7 @@ import time
 import apsw
 from loguru import logger
 
+from server import logs
 from server.config import Config
 from server.files import storage_problem
 
@@ -92,6 +93,7 @@ def _native_windows(cfg: Config):
     from .window import NativeWindows, unavailable
 
     # Graphics (issue 11, desktop/graphics.py): Cocoa on macOS; on Linux a GL probe that switches Qt to software.
+    logs.log_to_file(cfg.data_dir)  # the probe's finding goes there (the server, starting meanwhile, adds it too)
     if why := graphics.unavailable(unavailable):
         print(f"Pipedeck cannot open its window: {why}.\nOpening it in your default browser instead "
               f"(`./pipedeck --browser` does this directly; the README lists what the window needs).",

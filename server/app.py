@@ -49,6 +49,10 @@ def create_app(cfg: Config | None = None) -> FastHTML:
 
     async def shutdown():
         # Background work (export polling, LLM streams) stops here and resumes from the run's state next start.
+        for hook in ctx.stopping:
+            result = hook()
+            if asyncio.iscoroutine(result):
+                await result
         tasks = list(ctx.background)
         for task in tasks:
             task.cancel()

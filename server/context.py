@@ -32,6 +32,9 @@ class Context:
     side_panels: list[Callable[[], object]] = field(default_factory=list)
     background: set = field(default_factory=set)
     startup: list[Callable[[], object]] = field(default_factory=list)  # run (awaited if async) once serving starts
+    # run (awaited if async) first at shutdown, before background work is cancelled: stops what cancelling cannot
+    # reach (a thread)
+    stopping: list[Callable[[], object]] = field(default_factory=list)
     pushers: list[Callable[..., object]] = field(default_factory=list)  # async: send HTML to every open window
     jobs: object = None  # the engine's background steps (engine.background.Jobs)
 

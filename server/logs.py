@@ -1,13 +1,18 @@
 """The log file: `pipedeck.log` in the data folder, rotated, where error cards send the user."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from loguru import logger
 
 FILENAME = "pipedeck.log"
 FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <8} {name}:{line} {message}"
+# `logger.bind(quiet=True)`: a fact the user need not act on (e.g. the window drawn in software). It goes to the
+# log file; the terminal shows it only with --verbose (see terminal()).
+QUIET = "quiet"
 _sinks: dict[Path, int] = {}
+_terminal: int | None = None
 
 
 def log_path(data_dir: Path) -> Path:
@@ -32,3 +37,15 @@ def stop_logging_to_file(data_dir: Path) -> None:
     """Flush and close the file (at shutdown, so the last messages are on disk before the process ends)."""
     if (sink := _sinks.pop(log_path(data_dir), None)) is not None:
         logger.remove(sink)
+
+
+def terminal(verbose) -> None:
+    """Loguru's terminal sink (its default, on stderr), leaving out quiet records unless `verbose()` says so."""
+    global _terminal
+    if _terminal is not None:
+        return
+    try:
+        logger.remove(0)  # the default sink loguru adds on import
+    except ValueError:
+        pass
+    _terminal = logger.add(sys.stderr, filter=lambda record: not record["extra"].get(QUIET) or verbose())

@@ -7,12 +7,14 @@ those names first on LD_LIBRARY_PATH, and no EGL vendor directory, do exactly th
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
 from desktop import graphics
+from server.logs import log_path
 from tests.support import ROOT
 from tests.test_window import display  # noqa: F401  (the module's Xvfb, the tools required)
 from tests.window_support import WindowProcess, screenshot, wait_for, x_windows
@@ -33,6 +35,10 @@ def no_gl(tmp_path_factory) -> dict:
     # No EGL vendor either (nix/checks.nix names Mesa's by file: that name is replaced by one that does not exist).
     return {"LD_LIBRARY_PATH": path, "__EGL_VENDOR_LIBRARY_DIRS": str(libs / "none"),
             "__EGL_VENDOR_LIBRARY_FILENAMES": str(libs / "none.json")}
+
+
+def log_text(data_dir) -> str:
+    return log_path(data_dir).read_text() if log_path(data_dir).exists() else ""
 
 
 def probe(display: str, extra: dict) -> tuple[subprocess.CompletedProcess, list]:
@@ -71,12 +77,12 @@ def test_working_gl_keeps_hardware_rendering(display):
     assert proc.stderr == ""
 
 
-def test_broken_gl_switches_qt_to_software_with_one_line(display, no_gl):
+def test_broken_gl_switches_qt_to_software_and_logs_why(display, no_gl):
     proc, (why, env) = probe(display, {**no_gl, "QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox"})
     assert why is None
     assert env == {"QT_XCB_GL_INTEGRATION": "none", "QT_QUICK_BACKEND": "software",
                    "QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox --disable-gpu"}
-    lines = proc.stderr.strip().splitlines()
+    lines = proc.stderr.strip().splitlines()  # loguru's own sink here (the launch sends it to the log file)
     assert len(lines) == 1 and "OpenGL does not work here" in lines[0] and "nixGL" in lines[0]
 
 
@@ -100,10 +106,17 @@ def test_window_opens_in_software_where_gl_is_broken_and_would_abort_without_the
     assert forced.proc.returncode != 0 and "Could not initialize GLX" in forced.text()
     app = WindowProcess(display, tmp_path / "data", tmp_path / "downloads", env=no_gl).start()
     try:
-        assert app.seen("OpenGL does not work here .*drawing the window in software")
         wait_for(lambda: x_windows(display), what="the window on the display")
         path, colours = screenshot(display, "window-software-gl")
         print(f"\nscreenshot of the window drawn in software: {path} ({colours} colours)")
         assert colours > 50, "the software-rendered window looks blank"
     finally:
         app.stop()
+    # The window works, so the terminal says nothing about it; the log file says why it is drawn in software.
+    assert not app.seen("OpenGL"), app.text()
+    assert re.search("OpenGL does not work here .*drawing the window in software", log_text(app.data_dir))
+    verbose = WindowProcess(display, tmp_path / "data", tmp_path / "downloads", env=no_gl, args=("--verbose",))
+    try:
+        assert verbose.start().seen("OpenGL does not work here .*drawing the window in software")
+    finally:
+        verbose.stop()

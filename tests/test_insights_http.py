@@ -48,7 +48,8 @@ def test_insights_show_top_pages_orphans_dead_ends_and_chart_data(http, shared_s
     rows = list(csv.DictReader(io.StringIO(pages.text)))
     assert pages.status_code == 200 and len(rows) == 300 and rows[0]["url"] == "https://shop.example/"
     chart = http.get(url + "/breakdown", params={"by": "compliant"}, headers={"HX-Request": "true"}).text
-    assert chart.startswith("<div") and 'id="chart-share"' in chart and "compliant" in chart
+    # A fragment, not a page (fastcore 1.8, nixpkgs', indents it by a space).
+    assert chart.lstrip().startswith("<div") and 'id="chart-share"' in chart and "compliant" in chart
     assert "no metadata column" in http.get(url + "/breakdown", params={"by": "nope"}).text
     assert 'href="/graph/acme/shop/20240101/insights"' in http.get("/graph").text
 

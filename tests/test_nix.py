@@ -26,7 +26,8 @@ from tests.support import ROOT, free_port, require
 SYSTEMS = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"]
 LINUX = {"x86_64-linux", "aarch64-linux"}
 # What the flake's source filter keeps (nix/source.nix), plus the flake itself.
-FLAKE_FILES = ["flake.nix", "flake.lock", "nix", "pyproject.toml", "pipedeck", "desktop", "server", "static", "tests"]
+FLAKE_FILES = ["flake.nix", "flake.lock", "nix", "pyproject.toml", "pipedeck", "desktop", "server", "static", "tests",
+               "README.md"]
 TRACE = re.compile(r"^trace: nixpkgs-attribute: (\S+)$", re.M)
 
 
@@ -234,6 +235,7 @@ def test_check_runs_the_suite_with_the_window_tools_and_without_the_nix_tests(ni
         assert f"-{tool}-" in linux["nativeBuildInputs"], tool
     assert "-pipedeck-python-dev-" in linux["nativeBuildInputs"]
     assert linux["postPatch"] == "patchShebangs pipedeck", "the sandbox has no /usr/bin/env"
+    assert linux["src"].endswith("-pipedeck-check-source")  # nix/source.nix with checks = true: the README too
     # No GL driver in the sandbox: Mesa's software rasteriser, found through libglvnd's variables.
     mesa = re.fullmatch(r"(/nix/store/\S+-mesa-[\d.]+)/lib/dri", linux["LIBGL_DRIVERS_PATH"]).group(1)
     assert linux["__EGL_VENDOR_LIBRARY_FILENAMES"] == f"{mesa}/share/glvnd/egl_vendor.d/50_mesa.json"
@@ -352,6 +354,19 @@ def nix_eval(expression: str):
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+@pytest.mark.nix
+def test_every_top_level_file_a_test_reads_is_in_the_checks_source():
+    """nix/source-files.nix feeds both the check's source and CI's sandbox copy: a test reading a file the check's
+    source leaves out would fail in `nix flake check` only."""
+    kept = set(nix_eval("with import ./nix/source-files.nix; app ++ checks"))
+    read = set()
+    for test in (ROOT / "tests").glob("*.py"):
+        read |= set(re.findall(r'ROOT / "([\w.-]+)"', test.read_text()))
+    read -= {"test-artifacts"}  # written by tests, not read
+    assert "README.md" in read and read <= kept, f"not in nix/source-files.nix: {sorted(read - kept)}"
+    assert "README.md" not in nix_eval("(import ./nix/source-files.nix).app"), "the app's source needs no README"
 
 
 @pytest.mark.nix

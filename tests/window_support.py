@@ -228,10 +228,12 @@ class CdpPage:
         return self.eval("location.href")
 
     def click(self, selector: str) -> None:
-        self.wait(f"!!document.querySelector({json.dumps(selector)})")
-        box = self.eval(f"""(() => {{ const e = document.querySelector({json.dumps(selector)});
+        """A click where a person would click: once nothing lies over the element's middle (a toast from an earlier
+        step can, for a few seconds), as Playwright waits for an element to receive events."""
+        box = self.wait(f"""(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return null;
             e.scrollIntoView({{block: 'center'}}); const r = e.getBoundingClientRect();
-            return [r.x + r.width / 2, r.y + r.height / 2]; }})()""")
+            const x = r.x + r.width / 2, y = r.y + r.height / 2, hit = document.elementFromPoint(x, y);
+            return hit && e.contains(hit) ? [x, y] : null; }})()""")
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
 

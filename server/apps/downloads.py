@@ -15,6 +15,7 @@ from ..context import MenuEntry
 from ..engine.cards import message_card
 from ..engine.workflow import NotFound
 from ..files import UnsafePath, human_size, inside
+from ..ft import EMPTY
 from ..graph.catalog import FOLDER, viewer_url
 from ..layout import icon, page
 
@@ -75,7 +76,7 @@ def is_file(path: Path) -> bool:
 def file_row(f: Produced):
     # The words hide on a narrow window (app.css); the title and aria-label still name each action.
     actions = [Button(icon("folder-open"), Span("Open folder", cls="label"), type="button", title="Open folder",
-                      aria_label="Open folder", cls="outline secondary small", data_open_folder=f.folder),
+                      aria_label="Open folder", cls="outline secondary small", data_open_folder=f.folder or EMPTY),
                A(icon("download"), Span("Save as", cls="label"), href=f.href, download=f.name, role="button",
                  title="Save as", aria_label="Save as", cls="outline secondary small")]
     if f.graph:
@@ -106,7 +107,7 @@ def register(ctx, rt):
         return page(ctx, "Downloads", H1("Downloads"),
                     P("Everything the workflows produced, newest first, in ", Code(str(downloads)), ".", cls="lead"),
                     Div(Button(icon("folder-open"), "Open the downloads folder", type="button",
-                               cls="outline secondary", data_open_folder=""),
+                               cls="outline secondary", data_open_folder=EMPTY),
                         Button(icon("copy"), "Copy its path", type="button", cls="outline secondary",
                                data_copy=str(downloads)), cls="actions"),
                     files_table(files, downloads), current="/downloads", wide=True)

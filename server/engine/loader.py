@@ -170,7 +170,7 @@ class WorkflowFiles:
         self.app.route(f"{PROBLEMS}/{{stem}}")(self.problem_page)
         for path in sorted(self.folder.glob("*.py")):
             self.apply(path, self.load(path))
-        self.ctx.startup.append(lambda: self.ctx.spawn(self.watch()))
+        self.ctx.startup.append(self.start_watching)
         if self.builtin_folder:  # --dev: the page reloads itself after the server restarted (static/dev.js)
             self.ctx.side_panels.append(lambda: Script(src="/static/dev.js"))
 
@@ -292,12 +292,26 @@ class WorkflowFiles:
         """Send the saved `*.py` files of `folder` to `reload` (a coroutine function taking the path) as well."""
         self.watched[folder] = reload
 
+    def start_watching(self) -> None:
+        self.stop_watching = asyncio.Event()
+        watcher = self.ctx.spawn(self.watch())
+
+        async def stop() -> None:
+            # watchfiles watches in a worker thread that a cancelled task leaves behind. It must have returned
+            # before the interpreter ends: older builds (nixpkgs' 1.1) crash the exiting process (SIGSEGV/SIGABRT)
+            # when that thread is still inside the Rust watcher. The stop event ends its wait within one step.
+            self.stop_watching.set()
+            await asyncio.wait([watcher], timeout=3)
+
+        self.ctx.stopping.append(stop)
+
     async def watch(self) -> None:
         """Reload each saved file within a fraction of a second; other workflows and their jobs are untouched."""
         from watchfiles import awatch
 
         wanted = (lambda _change, p: p.endswith(".py") and not Path(p).name.startswith((".", "_")))
-        async for changes in awatch(*self.watched, watch_filter=wanted, step=20, debounce=400, recursive=False):
+        async for changes in awatch(*self.watched, watch_filter=wanted, step=20, debounce=400, recursive=False,
+                                    stop_event=self.stop_watching):
             for path in sorted({Path(p) for _, p in changes}):
                 try:
                     await self.watched.get(path.parent, self.reload)(path)

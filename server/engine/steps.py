@@ -14,6 +14,8 @@ from dataclasses import KW_ONLY, dataclass, field
 
 from fasthtml.common import Fieldset, Input, Label, Option, P, Select, Span, Textarea
 
+from ..ft import EMPTY
+
 RESERVED = {"created", "updated", "finalize", "refill", "working", "profile"}
 
 
@@ -109,7 +111,7 @@ class Choice(Step):
     def control(self, value="", invalid: bool = False):
         if self.radios:
             return _boxes("radio", self, {value}, invalid)
-        opts = [Option("Choose…", value="", disabled=True, selected=not value)]
+        opts = [Option("Choose…", value=EMPTY, disabled=True, selected=not value)]
         opts += [Option(label, value=v, selected=v == value) for v, label in self.shown.items()]
         return Select(*opts, **self.attrs(invalid))
 

@@ -10,6 +10,7 @@ from fasthtml.common import (H1, A, Button, Details, Div, Form, Input, Label, Li
 
 from ..engine.cards import message_card
 from ..files import human_size
+from ..ft import EMPTY
 from .catalog import GraphEntry
 
 # Loaded by the viewer page only: the WebGL library is 360 KB that no other screen needs.
@@ -91,7 +92,7 @@ def viewer_config(base: str, header: dict, table) -> dict:
 
 
 def controls(config: dict):
-    colour_options = [Option("nothing (one colour)", value="", selected=not config["colour"])]
+    colour_options = [Option("nothing (one colour)", value=EMPTY, selected=not config["colour"])]
     colour_options += [Option(c["name"], value=c["name"], selected=c["name"] == config["colour"])
                        for c in config["columns"]]
     size_labels = {"inbound": "inbound links", "pagerank": "PageRank"}

@@ -16,6 +16,7 @@ from ..botify.token import load_token
 from ..botify.ui import connect_form, existing_downloads, files_table
 from ..engine import Background, Invalid, Step, Workflow, action
 from ..engine.cards import card_id, error_note, run_vals, wrap
+from ..ft import EMPTY
 
 
 class LinkGraph(Workflow):
@@ -54,7 +55,7 @@ class LinkGraph(Workflow):
         orgs = read_candidates(self.ctx.cfg.data_dir)
         if not orgs:
             return None
-        return Div(Select(Option("Organisation…", value="", selected=True, disabled=True),
+        return Div(Select(Option("Organisation…", value=EMPTY, selected=True, disabled=True),
                           *[Option(org, value=org) for org in orgs], name="org", aria_label="Organisation",
                           hx_get=self.router.projects.to(), hx_target=f"#{self.name}-projects"),
                    Div(id=f"{self.name}-projects"), cls="candidates", role="group")
@@ -274,7 +275,7 @@ class LinkGraph(Workflow):
     @action("id/projects")
     def projects(self, org: str = ""):
         found = read_candidates(self.ctx.cfg.data_dir).get(org, [])
-        return Select(Option("Project…", value="", selected=True, disabled=True),
+        return Select(Option("Project…", value=EMPTY, selected=True, disabled=True),
                       *[Option(p, value=project_url(org, p)) for p in found], name="pipeline_id",
                       aria_label="Project", hx_post=self.router.init.to(), hx_trigger="change",
                       hx_target=f"#{self.name}-body", hx_swap="outerHTML")
