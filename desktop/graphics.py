@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import time
 
 from loguru import logger
 
@@ -54,6 +55,14 @@ def _glx_problem() -> str | None:
     x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
     gl.glXGetClientString.restype, gl.glXGetClientString.argtypes = ctypes.c_char_p, [ctypes.c_void_p, ctypes.c_int]
     display = x11.XOpenDisplay(None)
+    for _ in range(10):
+        # An X server with no other client resets itself when the last one leaves (Xvfb without -noreset, a bare
+        # X session): window.unavailable()'s display check just before was such a client, and a connection made
+        # during the reset is dropped (ECONNRESET). Ask again, briefly, before calling the display unanswering.
+        if display:
+            break
+        time.sleep(0.05)
+        display = x11.XOpenDisplay(None)
     if not display:
         return "the X display does not answer"
     try:

@@ -124,7 +124,10 @@ def test_graph_viewer_draws_with_webgl_in_the_window(window_page, app, display):
     window_page.eval("location.href = '/graph'")
     window_page.wait("location.pathname === '/graph' && !!document.querySelector('a.graph-open')")
     window_page.eval("document.querySelector('a.graph-open').click()")
-    window_page.wait("document.querySelector('.graph-view')?.dataset.state === 'ready'", timeout=90)
+    state = window_page.wait("['ready', 'nowebgl', 'failed'].includes(document.querySelector('.graph-view')?.dataset.state)"
+                             " && document.querySelector('.graph-view').dataset.state", timeout=90)
+    log = (app.data_dir / "pipedeck.log").read_text() if (app.data_dir / "pipedeck.log").exists() else ""
+    assert state == "ready", f"viewer {state}; the app's log:\n{log[-3000:]}\nits terminal:\n{app.text()[-3000:]}"
     assert window_page.eval("!!document.createElement('canvas').getContext('webgl')"), "WebGL is off in the window"
     window_page.eval("document.querySelector('.graph-panel').style.visibility = 'hidden'")
     window_page.eval("new Promise(r => setTimeout(r, 1500))")  # a few frames of the layout

@@ -19,13 +19,15 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 class Xvfb:
-    """A virtual X display of the test's own (`:N` with the first free N from 90)."""
+    """A virtual X display of the test's own (`:N` with the first free N from 90). -noreset: like a desktop's X
+    server, which always has clients (a window manager), it does not reset between the tests' windows."""
 
-    def __init__(self, xvfb: str, size: str = "1600x1000x24"):
+    def __init__(self, xvfb: str, size: str = "1600x1000x24", reset: bool = False):
         self.number = next(n for n in range(90, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists()
                            and not Path(f"/tmp/.X{n}-lock").exists())
         self.display = f":{self.number}"
-        self.proc = subprocess.Popen([xvfb, self.display, "-screen", "0", size, "-nolisten", "tcp"],
+        self.proc = subprocess.Popen([xvfb, self.display, "-screen", "0", size, "-nolisten", "tcp",
+                                      *([] if reset else ["-noreset"])],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while not Path(f"/tmp/.X11-unix/X{self.number}").exists():
