@@ -23,6 +23,9 @@
     return pdMarkdown(text);
   }
 
+  // From data-status, not the class: htmx settles a swapped-in element's class a moment after the swap.
+  function isStreaming(msg) { return msg.getAttribute("data-status") === "streaming"; }
+
   // The message's text as its `.src` holds it, read incrementally: tokens only ever add nodes to the same `.src`, so
   // a frame reads only them, not the whole answer (a new `.src`, as the final swap brings, is read whole). `pdNew`
   // collects what was read but is not drawn yet; null when the text was read anew and must be compared.
@@ -56,7 +59,7 @@
         text.length > shown.length && text.startsWith(shown) ? text.slice(shown.length) : null;
       md.pdNew = added;
     }
-    var streaming = msg.classList.contains("streaming");
+    var streaming = isStreaming(msg);
     if (added === "" && (streaming || !md.pdTailLength)) return false;  // drawn (a finished answer: rendered)
     var started = performance.now();
     var prefix = md.pdRenderedLength > 0;
@@ -71,6 +74,7 @@
     md.pdShown = text;
     md.pdNew = "";
     md.pdRenderedLength = text.length;
+    md.pdGap = /\s/.test(text.charAt(text.length - 1));
     md.pdTail = null;
     md.pdTailLength = 0;
     void md.offsetHeight;  // its layout now, so that it counts in its cost
@@ -93,7 +97,7 @@
       md.pdTailLength = 0;
       var last = md.pdMore && md.pdMore.isConnected ? md.pdMore.previousElementSibling : null;
       var room = last && last.tagName === "P" ? TAIL_PIECE - last.textContent.length : 0;
-      if (room > 0) tailPiece(md, last, "span", room);
+      if (room > 0) tailPiece(md, last, "span", room, md.pdGap);
     }
     md.pdTailLength += text.length;
     md.pdShown += added;
@@ -110,9 +114,10 @@
     }
   }
 
-  function tailPiece(md, parent, tag, room) {
+  function tailPiece(md, parent, tag, room, gap) {
     var piece = document.createElement(tag);
     piece.className = "md-tail";
+    if (gap) piece.appendChild(document.createTextNode(" "));  // the render dropped the space the text ended with
     md.pdTail = piece.appendChild(document.createTextNode(""));
     md.pdTailRoom = room;
     parent.appendChild(piece);
@@ -184,7 +189,7 @@
   function drawNow(msg) {
     var md = msg.querySelector(".md");
     if (!md) return;
-    var streaming = msg.classList.contains("streaming");
+    var streaming = isStreaming(msg);
     if (md.pdShown && (streaming || !md.pdLive)) return;
     md.pdLive = streaming;
     try { if (render(msg, true)) keepUp(true); }
@@ -228,7 +233,9 @@
       var t = e.detail.target;
       if (t && t.id === "chat-effects") { refreshTasks(); return; }
       if (t && t.id === "chat-log" && !t.children.length) { follow = true; showMore(false); return; }
-      var msg = t && t.closest && t.closest(".msg");
+      // An outerHTML swap reports the element it replaced as its target: the new one is where the event fired.
+      var here = e.target && e.target.isConnected && e.target.closest && e.target.closest(".msg");
+      var msg = here || (t && t.closest && t.closest(".msg"));
       if (msg) drawNow(msg);
       queueWithin(t);
       if (msg) queue(msg);
