@@ -103,12 +103,13 @@
     md.pdShown += added;
     while (text) {
       var left = md.pdTail ? md.pdTailRoom - md.pdTail.length : 0;
-      if (left <= 0) {
+      var cut = text.length <= left ? text.length : text.lastIndexOf(" ", left);  // pieces end between words
+      if (cut <= 0 && md.pdTail && !md.pdTail.length && left === TAIL_PIECE) cut = left;  // a word longer than a piece
+      if (cut <= 0) {
         if (!md.pdMore || !md.pdMore.isConnected) md.pdMore = md.appendChild(moreBox());
         tailPiece(md, md.pdMore, "div", TAIL_PIECE);
-        left = TAIL_PIECE;
+        continue;
       }
-      var cut = text.length <= left ? text.length : text.lastIndexOf(" ", left) > 0 ? text.lastIndexOf(" ", left) : left;
       md.pdTail.appendData(text.slice(0, cut));
       text = text.slice(cut);
     }
