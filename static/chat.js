@@ -9,6 +9,9 @@
     window.pdMarkedReady = true;
   }
   var NEAR_BOTTOM = 40;  // px: closer than this to the end counts as "reading the newest message"
+  var FRAME_MS = 16;  // a flush waiting less than this just takes the next frame
+  var TAIL_PIECE = 3000;  // characters of plain text laid out as one paragraph while an answer streams
+  var renderCost = 0;  // ms spent in full renders during the current flush
   var pending = new Set();
   var scheduled = false;
   var nextFlush = 0;
@@ -20,38 +23,111 @@
     return pdMarkdown(text);
   }
 
-  // A streaming answer re-renders its Markdown at most every 10x the last render's cost (0.1 s to 1 s): in between,
-  // the newest tokens are shown as plain text after the rendered part, so the answer still grows every frame while
-  // the page stays free for the incoming tokens however long the answer gets.
-  function render(msg) {
+  // From data-status, not the class: htmx settles a swapped-in element's class a moment after the swap.
+  function isStreaming(msg) { return msg.getAttribute("data-status") === "streaming"; }
+
+  // The message's text as its `.src` holds it, read incrementally: tokens only ever add nodes to the same `.src`, so
+  // a frame reads only them, not the whole answer (a new `.src`, as the final swap brings, is read whole). `pdNew`
+  // collects what was read but is not drawn yet; null when the text was read anew and must be compared.
+  function readSource(src, md) {
+    var nodes = src.childNodes, n = nodes.length;
+    if (md.pdSrc === src && n >= md.pdSrcCount) {
+      for (var i = md.pdSrcCount; i < n; i++) {
+        var part = nodes[i].textContent;
+        md.pdText += part;
+        if (md.pdNew !== null) md.pdNew += part;
+      }
+    } else {
+      md.pdSrc = src;
+      md.pdText = src.textContent;
+      md.pdNew = null;
+    }
+    md.pdSrcCount = n;
+  }
+
+  // Draw a message's text into its `.md`. A streaming answer re-renders its Markdown at most every 10x the last
+  // render's cost (its layout included; 0.1 s to 1 s): in between, the newest tokens are appended as plain text after
+  // the rendered part, so the answer still grows every frame while the page stays free for the incoming tokens
+  // however long it gets. `tailOnly`: only show what is new as text (drawNow leaves the full render to a flush).
+  function render(msg, tailOnly) {
     var src = msg.querySelector(".src"), md = msg.querySelector(".md");
     if (!src || !md) return false;
-    var text = src.textContent;
-    if (md.pdRendered === text || md.pdShown === text) return false;
-    md.pdShown = text;
-    var now = performance.now();
-    var streaming = msg.classList.contains("streaming");
-    var prefix = md.pdRendered;
-    if (streaming && prefix && now < md.pdNextRender && text.startsWith(prefix)) {
-      showTail(md, text.slice(prefix.length));
+    readSource(src, md);
+    var text = md.pdText, added = md.pdNew, shown = md.pdShown;
+    if (added === null) {  // read anew: the same as what is drawn, more of it, or something else (null)
+      added = shown === undefined ? null : text === shown ? "" :
+        text.length > shown.length && text.startsWith(shown) ? text.slice(shown.length) : null;
+      md.pdNew = added;
+    }
+    var streaming = isStreaming(msg);
+    if (added === "" && (streaming || !md.pdTailLength)) return false;  // drawn (a finished answer: rendered)
+    var started = performance.now();
+    var prefix = md.pdRenderedLength > 0;
+    if (added && prefix && (tailOnly || (streaming && started < md.pdNextRender))) {
+      appendTail(md, added, text.length - md.pdRenderedLength);
+      md.pdNew = "";
       return true;
     }
+    if (tailOnly && prefix) return false;
     md.innerHTML = renderMarkdown(text);
-    md.pdRendered = text;
+    md.pdMore = streaming ? md.appendChild(moreBox()) : null;
+    md.pdShown = text;
+    md.pdNew = "";
+    md.pdRenderedLength = text.length;
+    md.pdGap = /\s/.test(text.charAt(text.length - 1));
     md.pdTail = null;
-    var cost = performance.now() - now;
+    md.pdTailLength = 0;
+    void md.offsetHeight;  // its layout now, so that it counts in its cost
+    var cost = performance.now() - started;
+    renderCost += cost;
     md.pdNextRender = performance.now() + Math.min(1000, Math.max(100, 10 * cost));
     return true;
   }
 
-  function showTail(md, tail) {
-    if (!md.pdTail || !md.pdTail.isConnected) {
-      var last = md.lastElementChild;
-      md.pdTail = document.createElement("span");
-      md.pdTail.className = "md-tail";
-      (last && last.tagName === "P" ? last : md).appendChild(md.pdTail);  // continue the paragraph in place
+  // Plain text after the rendered part, in pieces of at most TAIL_PIECE characters. A browser lays out a paragraph
+  // as a whole whenever it changes, so a paragraph that kept growing would cost every frame more than the tokens it
+  // adds: a short last paragraph is continued in place, the rest goes in blocks of its own below it (in `.md-more`,
+  // there from the render on, so that no rendered element's style changes when they come) until the next render.
+  function appendTail(md, added, tailLength) {
+    var text = added;
+    if (!md.pdTail || !md.pdTail.isConnected || md.pdTailLength + added.length !== tailLength) {
+      md.querySelectorAll(".md-tail").forEach(function (el) { el.remove(); });
+      text = md.pdShown.slice(md.pdRenderedLength) + added;
+      md.pdTail = null;
+      md.pdTailLength = 0;
+      var last = md.pdMore && md.pdMore.isConnected ? md.pdMore.previousElementSibling : null;
+      var room = last && last.tagName === "P" ? TAIL_PIECE - last.textContent.length : 0;
+      if (room > 0) tailPiece(md, last, "span", room, md.pdGap);
     }
-    md.pdTail.textContent = tail;
+    md.pdTailLength += text.length;
+    md.pdShown += added;
+    while (text) {
+      var left = md.pdTail ? md.pdTailRoom - md.pdTail.length : 0;
+      var cut = text.length <= left ? text.length : text.lastIndexOf(" ", left);  // pieces end between words
+      if (cut <= 0 && md.pdTail && !md.pdTail.length && left === TAIL_PIECE) cut = left;  // a word longer than a piece
+      if (cut <= 0) {
+        if (!md.pdMore || !md.pdMore.isConnected) md.pdMore = md.appendChild(moreBox());
+        tailPiece(md, md.pdMore, "div", TAIL_PIECE);
+        continue;
+      }
+      md.pdTail.appendData(text.slice(0, cut));
+      text = text.slice(cut);
+    }
+  }
+
+  function tailPiece(md, parent, tag, room, gap) {
+    var piece = document.createElement(tag);
+    piece.className = "md-tail";
+    if (gap) piece.appendChild(document.createTextNode(" "));  // the render dropped the space the text ended with
+    md.pdTail = piece.appendChild(document.createTextNode(""));
+    md.pdTailRoom = room;
+    parent.appendChild(piece);
+  }
+
+  function moreBox() {
+    var more = document.createElement("div");
+    more.className = "md-more";
+    return more;
   }
 
   function log() { return document.getElementById("chat-log"); }
@@ -75,10 +151,11 @@
     else if (grew) showMore(true);
   }
 
-  // Each flush costs layout (a long answer is a long paragraph): the next one waits ten times as long as this one
-  // took, so however long the answer, the page keeps nine tenths of its time (and of the CPU) for the tokens.
+  // Each flush costs layout: the next one waits ten times as long as this one took (full renders apart: they have
+  // their own wait), so however long the answer, the page keeps most of its time (and of the CPU) for the tokens.
   function flush() {
     scheduled = false;
+    renderCost = 0;
     var started = performance.now();
     var changed = false;
     var batch = Array.from(pending);
@@ -89,17 +166,35 @@
     });
     keepUp(changed);  // reads the log's height: the layout it forces is counted in this flush's time
     var now = performance.now();
-    nextFlush = now + Math.min(500, 10 * (now - started));
+    nextFlush = now + Math.min(500, 10 * (now - started - renderCost));
+  }
+
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    var wait = nextFlush - performance.now();
+    if (wait > FRAME_MS) setTimeout(function () { requestAnimationFrame(flush); }, wait - FRAME_MS);
+    else requestAnimationFrame(flush);
   }
 
   // Many tokens can arrive per frame: each changed message is looked at once per frame at most.
   function queue(msg) {
     pending.add(msg);
-    if (scheduled) return;
-    scheduled = true;
-    var wait = nextFlush - performance.now();
-    if (wait > 0) setTimeout(function () { requestAnimationFrame(flush); }, wait);
-    else requestAnimationFrame(flush);
+    schedule();
+  }
+
+  // A live message's first words, and the last words of an answer that just finished, are drawn as they arrive,
+  // not at the next flush (which may wait behind a long answer's layout): they are what the reader waits for. The
+  // next frame shows them; a finished answer's final render follows on the next flush (its `md` survives the final
+  // swap: hx-preserve in server/llm/views.py).
+  function drawNow(msg) {
+    var md = msg.querySelector(".md");
+    if (!md) return;
+    var streaming = isStreaming(msg);
+    if (md.pdShown && (streaming || !md.pdLive)) return;
+    md.pdLive = streaming;
+    try { if (render(msg, true)) keepUp(true); }
+    catch (err) { console.error("chat: could not draw a message", err); }
   }
 
   // The LLM changed the tasks: an open tasks screen reloads its list in place.
@@ -139,8 +234,11 @@
       var t = e.detail.target;
       if (t && t.id === "chat-effects") { refreshTasks(); return; }
       if (t && t.id === "chat-log" && !t.children.length) { follow = true; showMore(false); return; }
+      // An outerHTML swap reports the element it replaced as its target: the new one is where the event fired.
+      var here = e.target && e.target.isConnected && e.target.closest && e.target.closest(".msg");
+      var msg = here || (t && t.closest && t.closest(".msg"));
+      if (msg) drawNow(msg);
       queueWithin(t);
-      var msg = t && t.closest && t.closest(".msg");
       if (msg) queue(msg);
     });
     document.addEventListener("scroll", onScroll, true);  // capture: scroll events do not bubble

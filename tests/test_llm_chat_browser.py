@@ -52,6 +52,39 @@ def test_answer_streams_in_visible_increments_renders_markdown_and_shows_script_
         expect(answer.locator(".md")).to_contain_text("tok39")
 
 
+# Each time the newest answer's drawn text changes: is it the start of the answer's text (spaces aside)?
+WATCH_DRAWN = """() => {
+    window.drawn = {checks: 0, wrong: []};
+    const flat = (s) => s.replace(/\\s+/g, ' ').trim();
+    new MutationObserver(() => {
+        const msg = [...document.querySelectorAll('#chat-log .msg.assistant')].pop();
+        if (!msg) return;
+        const shown = flat(msg.querySelector('.md').textContent), text = flat(msg.querySelector('.src').textContent);
+        drawn.checks++;
+        if (!text.startsWith(shown)) drawn.wrong.push(shown.slice(-80));
+    }).observe(document.getElementById('chat-log'), {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_a_long_paragraph_is_drawn_as_it_streams_without_losing_or_gluing_words(browser, app, fake):
+    # Longer than chat.js continues a paragraph in place (TAIL_PIECE): its newest words are drawn below it in pieces
+    # until the next render. At every moment what is drawn is the start of the answer; at the end it is all of it.
+    fake.configure(tokens=1500, delay=0.002, reply=None)
+    app.client().post("/chat/clear")
+    with open_tab(browser, app, "/") as page:
+        page.evaluate(WATCH_DRAWN)
+        send(page, "Write one very long paragraph")
+        answer = page.locator("#chat-log .msg.assistant").last
+        expect(answer).to_have_class("msg assistant done", timeout=30000)
+        expect(answer.locator(".md")).to_contain_text("tok1499")
+        expect(answer.locator(".md .md-tail")).to_have_count(0)  # the final render joined the pieces
+        drawn = page.evaluate("window.drawn")
+        assert drawn["checks"] >= 5 and drawn["wrong"] == [], drawn
+        shown, text = page.evaluate("""() => { const m = [...document.querySelectorAll('#chat-log .msg.assistant')].pop();
+            return [m.querySelector('.md').textContent, m.querySelector('.src').textContent]; }""")
+        assert " ".join(shown.split()) == " ".join(text.split())
+
+
 def test_history_survives_a_restart_and_clear_empties_it(browser, app, fake):
     fake.configure(tokens=3, delay=0)
     with open_tab(browser, app, "/") as page:

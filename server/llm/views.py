@@ -13,12 +13,13 @@ def message_id(mid: int) -> str:
 
 
 def message_view(m: ChatMessage, oob: bool = False):
-    """One message. `.src` holds the text exactly as written (escaped by FT); chat.js renders it into `.md`."""
+    """One message. `.src` holds the text exactly as written (escaped by FT); chat.js renders it into `.md`, which
+    the final swap of a streamed answer keeps (hx-preserve), so the words already drawn stay while the rest is added."""
     note = Small("answer interrupted", cls="interrupted-note") if m.status == INTERRUPTED else None
     return Div(Small(LABELS.get(m.role, m.role), cls="who"),
                Div(thinking_view(m.id, m.thinking) if m.thinking else None, cls="thinking-slot")
                if m.role == "assistant" else None,
-               Div(m.content, cls="src", hidden=True), Div(cls="md"), note,
+               Div(m.content, cls="src", hidden=True), Div(cls="md", id=f"md-{m.id}", hx_preserve=True), note,
                id=message_id(m.id), cls=f"msg {m.role} {m.status}", data_status=m.status,
                hx_swap_oob="true" if oob else None)
 
