@@ -229,8 +229,10 @@ class Workflow:
     def start_next(self, run_id: str, step_id: str) -> None:
         """A background step right after a stored one starts at once, not when its card is first shown."""
         nxt = self.by_id.get(self.next_id(step_id))
+        if not (nxt and nxt.background):
+            return  # the run is read only when there is a background step to start: not on every answer
         run = self.ctx.runs.get(self.name, run_id)
-        if nxt and nxt.background and run.first_unfinished(self.step_ids) == nxt.id:
+        if run.first_unfinished(self.step_ids) == nxt.id:
             self.ctx.jobs.ensure(self, run, nxt)
 
     def revert(self, run: Run, step_id: str) -> bool:
