@@ -12,11 +12,17 @@ from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass, field
 
-from fasthtml.common import Fieldset, Input, Label, Option, P, Select, Span, Textarea
+from fasthtml.common import FT, Fieldset, Input, Label, Option, Select, Span, Textarea
 
 from ..ft import EMPTY
 
 RESERVED = {"created", "updated", "finalize", "refill", "working", "profile"}
+
+
+def para(text: str, cls: str | None = None) -> FT:
+    """A locked card's summary paragraph, built as an FT directly as P(...) would build it: P's keyword handling
+    was a tenth of a submit's time."""
+    return FT("p", (text,), {"class": cls} if cls else {})
 
 
 class Invalid(ValueError):
@@ -68,7 +74,7 @@ class Step:
         return value
 
     def summary(self, value):
-        return P(str(value))
+        return para(str(value))
 
 
 Text = Step
@@ -85,7 +91,7 @@ class LongText(Step):
         return Textarea(value or "", rows=self.rows, placeholder=self.example, **self.attrs(invalid))
 
     def summary(self, value):
-        return P(str(value), cls="long-text")
+        return para(str(value), "long-text")
 
 
 def _pairs(options) -> dict[str, str]:
@@ -124,7 +130,7 @@ class Choice(Step):
         return value
 
     def summary(self, value):
-        return P(self.shown.get(value, str(value)))
+        return para(self.shown.get(value, str(value)))
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,7 @@ class Choices(Step):
         return picked
 
     def summary(self, value):
-        return P(", ".join(self.shown.get(v, v) for v in value) or "None")
+        return para(", ".join(self.shown.get(v, v) for v in value) or "None")
 
 
 @dataclass(frozen=True)
@@ -204,7 +210,7 @@ class Flag(Step):
         return value == "yes"
 
     def summary(self, value):
-        return P(self.yes if value else self.no)
+        return para(self.yes if value else self.no)
 
 
 @dataclass(frozen=True)

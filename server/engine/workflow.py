@@ -43,6 +43,7 @@ class Workflow:
         self.step_ids = [s.id for s in self.steps]
         self.by_id = {s.id: s for s in self.steps}
         self.router = build_router(self)
+        self.links: dict[tuple, str] = {}  # see link()
 
     # Hooks: what a particular workflow may change.
 
@@ -88,14 +89,25 @@ class Workflow:
     # Cards.
 
     def url(self, step_id: str, run_id: str) -> str:
-        return self.router.card.to(step_id=step_id, pipeline_id=run_id)
+        return self.link("card", step_id=step_id, pipeline_id=run_id)
+
+    def link(self, route: str, **kw) -> str:
+        """`self.router.<route>.to(**kw)`, remembered: every card response asks for the same few URLs, and `.to()`
+        (a regex substitution and a urlencode each) was a tenth of a card's time."""
+        key = (route, *kw.items())
+        url = self.links.get(key)
+        if url is None:
+            if len(self.links) >= 4096:  # bounded: a few entries per step and run shown
+                self.links.clear()
+            url = self.links[key] = getattr(self.router, route).to(**kw)
+        return url
 
     def form_card(self, step: Step, run: Run, *fields, error=None, submit_label: str = "Next ▸", **form_kw):
         return Article(step_header(step), Form(
             *fields, error_note(error), Input(type="hidden", name="pipeline_id", value=run.id),
-            Button(submit_label, type="submit"), hx_post=self.router.submit.to(step_id=step.id),
+            Button(submit_label, type="submit"), hx_post=self.link("submit", step_id=step.id),
             hx_target=f"#{card_id(self.name, step.id)}", hx_swap="outerHTML",
-            action=self.router.submit.to(step_id=step.id), method="post",
+            action=self.link("submit", step_id=step.id), method="post",
             aria_labelledby=f"label-{step.id}" if step.grouped else None, **form_kw), cls="card card-form")
 
     def chain_start(self, run_id: str):
@@ -116,7 +128,7 @@ class Workflow:
         step = self.by_id[step_id]
         if run.done(step_id):
             nxt = self.next_id(step_id)
-            revert = None if run.finalized else revert_button(self.router.revert.to(step_id=step_id), run.id)
+            revert = None if run.finalized else revert_button(self.link("revert", step_id=step_id), run.id)
             return wrap(self.name, step_id, locked_card(step, self.summary(step, run), revert), self.after(run, nxt))
         if step_id != first:
             return self.card(run, first)
@@ -217,8 +229,10 @@ class Workflow:
     def start_next(self, run_id: str, step_id: str) -> None:
         """A background step right after a stored one starts at once, not when its card is first shown."""
         nxt = self.by_id.get(self.next_id(step_id))
+        if not (nxt and nxt.background):
+            return  # the run is read only when there is a background step to start: not on every answer
         run = self.ctx.runs.get(self.name, run_id)
-        if nxt and nxt.background and run.first_unfinished(self.step_ids) == nxt.id:
+        if run.first_unfinished(self.step_ids) == nxt.id:
             self.ctx.jobs.ensure(self, run, nxt)
 
     def revert(self, run: Run, step_id: str) -> bool:

@@ -4,6 +4,7 @@ No scheme means http on port 11434; `http://` alone means port 80 and `https://`
 readers do; IPv6 addresses keep their brackets; a trailing slash goes. Anything else is refused with a message."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -58,6 +59,7 @@ def _valid_host(host: str) -> bool:
                    and not label.startswith("-") for label in labels)
 
 
+@functools.lru_cache(maxsize=64)  # asked on every narrated answer, for the same one or two addresses
 def checked_host(text: str | None, fallback: str = EXAMPLE) -> tuple[str, str]:
     """The usable address and, when `text` was refused, why (so a bad stored value never breaks a page)."""
     try:
