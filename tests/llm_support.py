@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
+from tests.fakes.ollama import FakeOllama
 from tests.support import ServerProcess
 
 FAST_RECHECK = {"PIPEDECK_LLM_RECHECK": "1"}
@@ -13,6 +15,14 @@ FAST_RECHECK = {"PIPEDECK_LLM_RECHECK": "1"}
 
 def llm_server(base, fake_url: str) -> ServerProcess:
     return ServerProcess(base / "data", base / "downloads", env={"OLLAMA_HOST": fake_url, **FAST_RECHECK})
+
+
+@pytest.fixture(scope="module")
+def fake():
+    """A fake Ollama of the test module's own (import it into the module to use it)."""
+    f = FakeOllama().start()
+    yield f
+    f.stop()
 
 
 SIZES = [(1200, 820), (720, 480)]  # the window's default size and its minimum

@@ -9,18 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.fakes.ollama import FakeOllama
+from tests.llm_support import fake  # noqa: F401 (the module's fake Ollama)
 from tests.llm_support import SIZES, llm_server, newest_in_view, open_tab, send, watch_answer
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 ARTIFACTS.mkdir(exist_ok=True)
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeOllama().start()
-    yield f
-    f.stop()
 
 
 @pytest.fixture(scope="module")

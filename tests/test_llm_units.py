@@ -11,14 +11,7 @@ from server.db import open_db
 from server.engine import RunStore
 from server.llm import services
 from server.llm.chat import ChatStore
-from tests.fakes.ollama import FakeOllama
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeOllama().start()
-    yield f
-    f.stop()
+from tests.llm_support import fake  # noqa: F401 (the module's fake Ollama)
 
 
 def make_ctx(tmp_path, ollama_url: str) -> Context:

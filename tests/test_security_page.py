@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import expect
 
-from tests.fakes.ollama import FakeOllama
+from tests.llm_support import fake  # noqa: F401 (the module's fake Ollama)
 from tests.llm_support import llm_server, open_tab, send
 from tests.support import settled
 
@@ -42,13 +42,6 @@ class Stranger:
 
     def __exit__(self, *exc):
         self.http.shutdown()
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeOllama().start()
-    yield f
-    f.stop()
 
 
 @pytest.fixture(scope="module")

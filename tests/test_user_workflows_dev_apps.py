@@ -9,16 +9,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.fakes.ollama import FakeOllama
+from tests.llm_support import fake  # noqa: F401 (the module's fake Ollama)
 from tests.llm_support import FAST_RECHECK, open_tab, send
 from tests.support import ServerProcess, code_copy
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeOllama().start()
-    yield f
-    f.stop()
 
 
 @pytest.fixture(scope="module")
