@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import json
 import re
-import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,11 @@ from .layout import wants_fragment
 FOLDER = Path(__file__).resolve().parent / "apps"
 PACKAGE = "server.apps"
 PROBLEMS = "/app-problem"
+
+
+def publish(path: Path, module) -> None:
+    """Make a reloaded module the package's attribute, so `from . import tasks` in another app gets the new one."""
+    setattr(importlib.import_module(PACKAGE), path.stem, module)
 
 
 @dataclass
@@ -159,7 +164,7 @@ class AppFiles:
         else:
             self.broken_files.discard(path)
             self.modules[path] = module
-            setattr(sys.modules[PACKAGE], path.stem, module)  # `from . import tasks` gets the new one too
+            publish(path, module)
         self.put_in(share, at, slots)
         self.shares[path] = share
         return old.routes + share.routes
@@ -190,7 +195,7 @@ class AppFiles:
         module, problem = await asyncio.to_thread(self.load, path)
         name = f"{PACKAGE}.{path.stem}"
         if module is not None and not hasattr(module, "register"):  # a helper such as insights.py
-            setattr(sys.modules[PACKAGE], path.stem, module)
+            publish(path, module)
             if path in self.shares:  # it could not be imported at start
                 old = self.shares.pop(path)
                 self.take_out(old)
