@@ -151,13 +151,20 @@ def test_ctrl_k_switcher_finds_workflows_apps_and_recent_runs(sized, app):
     expect(dialog.locator("a[aria-selected=true]")).to_contain_text("Downloads")
     sized.keyboard.press("Enter")
     expect(sized).to_have_url(f"{app.url}/downloads")
+    # The URL changes when the new document commits, before its deferred app.js listens for Ctrl+K.
+    sized.wait_for_load_state("load")
+    settled(sized)
 
     sized.keyboard.press("Control+k")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("a[aria-selected=true]")).to_have_count(1)  # the unfiltered list is in: it can't land later
     sized.keyboard.type("acme")
     expect(dialog.locator("a[aria-selected=true]")).to_contain_text("acme-audit")
     expect(dialog.locator("a[aria-selected=true]")).to_contain_text("Recent run")
     sized.keyboard.press("Enter")
     expect(sized.locator("#hello-pipeline-id")).to_have_value("acme-audit")
+    sized.wait_for_load_state("load")
+    settled(sized)
 
     sized.keyboard.press("Control+k")
     expect(dialog).to_be_visible()
