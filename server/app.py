@@ -1,36 +1,25 @@
 """Builds the FastHTML app: database, engine, workflows, apps and static assets, for one Config."""
 from __future__ import annotations
 
-import asyncio
-import errno
-import json
 import os
+from functools import partial
 
-import apsw
-from fasthtml.common import A, FastHTML, FtResponse, Main, P, Title, to_xml
-from fastlite import NotFoundError
-from loguru import logger
-from python_multipart.exceptions import FormParserError
-from starlette.responses import HTMLResponse
+from fasthtml.common import FastHTML
 from starlette.staticfiles import StaticFiles
 
-from . import layout, logs, recovery
+from . import layout, lifecycle, logs, recovery
 from .app_files import FOLDER as APPS_FOLDER
 from .app_files import AppFiles
 from .apps import discover_apps
 from .config import STATIC_DIR, Config
 from .context import Context
 from .engine import RunStore
-from .engine.cards import message_card
 from .engine.loader import WorkflowFiles, user_folder
 from .engine.registry import add_workflow, check_names
-from .engine.workflow import NotFound
-from .files import storage_problem, storage_status
+from .error_pages import ErrorPages
 from .llm import services
 from .security import SecurityMiddleware
 from .workflows import BUILTIN_FOLDER, discover
-
-UNREADABLE_BODY = (json.JSONDecodeError, UnicodeDecodeError, FormParserError)
 
 
 def create_app(cfg: Config | None = None) -> FastHTML:
@@ -39,74 +28,12 @@ def create_app(cfg: Config | None = None) -> FastHTML:
     log_file = logs.log_to_file(cfg.data_dir)
     db = recovery.open_or_recover(cfg.db_path)
     ctx = Context(cfg=cfg, db=db, runs=RunStore(db))
-
-    async def startup():
-        # Work that needs the running loop, e.g. following exports a previous launch left unfinished.
-        for hook in ctx.startup:
-            result = hook()
-            if asyncio.iscoroutine(result):
-                await result
-
-    async def shutdown():
-        # Background work (export polling, LLM streams) stops here and resumes from the run's state next start.
-        for hook in ctx.stopping:
-            result = hook()
-            if asyncio.iscoroutine(result):
-                await result
-        tasks = list(ctx.background)
-        for task in tasks:
-            task.cancel()
-        if tasks:  # let cancelled work save its state (an interrupted chat answer) before the database closes
-            await asyncio.wait(tasks, timeout=3)
-        db.close()  # every thread's connection
-        logs.stop_logging_to_file(cfg.data_dir)
-
-    def error_page(req, exc):
-        if req.scope["type"] == "websocket":
-            raise exc  # a socket has no page to show; the server closes it (1011) as before
-        # A record id that does not exist (never did, another tab deleted it, or beyond SQLite's 64-bit range)
-        # is "not found", not a crash.
-        status = 404 if isinstance(exc, (NotFoundError, OverflowError)) else getattr(exc, "status_code", 500)
-        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
-            status = 404  # a name longer than the file system allows: no such file can exist
-
-        if problem := storage_problem(exc):
-            logger.warning("could not write while serving {}: {}", req.url.path, exc)
-            card = message_card("Could not save", problem, cls="card-error")
-            status = storage_status(exc)
-        elif isinstance(exc, UNREADABLE_BODY):
-            # Older python-fasthtml/starlette (nixpkgs ships them) let a malformed JSON or multipart body escape
-            # the route; newer ones answer 400 themselves.
-            status = 400
-            card = message_card("Bad request", "The request's body could not be read; nothing was changed.",
-                                cls="card-error")
-        elif status == 413:  # a body past its limit, counted as it arrived (server.security)
-            card = message_card("Too large", exc.detail, cls="card-error")
-        elif status == 404:
-            message = exc.detail if isinstance(exc, NotFound) else "There is nothing at this address."
-            card = message_card("Not found", message, A("Back", href=getattr(exc, "back", "/")), cls="card-error")
-        else:
-            logger.opt(exception=exc).error("error serving {}", req.url.path)
-            status = status if 400 <= status < 600 else 500
-            # An exception in a user's workflow file (with --dev, also an app's) names its file and line; anything
-            # else, the log.
-            card = workflow_files.hook_problem(exc) or (app_files.hook_problem(exc) if dev else None) or message_card(
-                "Something went wrong", "Pipedeck could not finish this request. Nothing was lost: "
-                f"your runs are saved. Try again; if it persists, the details are in {log_file}.", cls="card-error")
-        if layout.wants_fragment(req):
-            return HTMLResponse(to_xml(card), status_code=status)
-        try:
-            return FtResponse(layout.page(ctx, "Error", card), status_code=status)
-        except Exception:  # the page around the card needs the database; the card alone still says what happened
-            logger.exception("could not render the page around an error card")
-            return FtResponse((Title("Error · Pipedeck"), Main(card, cls="container")), status_code=status)
-
+    errors = ErrorPages(ctx, log_file)
     # FastHTML's own app (not fast_app): fast_app adds a catch-all static route serving any file under a folder by
     # extension, which would shadow /download/... routes; a Starlette mount under /static is narrower and safe.
-    app = FastHTML(hdrs=layout.head_html(cfg), default_hdrs=False, title="Pipedeck", on_startup=[startup], on_shutdown=[shutdown],
-                   exception_handlers={404: error_page, 413: error_page, 500: error_page, NotFoundError: error_page,
-                                       OverflowError: error_page, OSError: error_page, apsw.Error: error_page,
-                                       **dict.fromkeys(UNREADABLE_BODY, error_page), Exception: error_page},
+    app = FastHTML(hdrs=layout.head_html(cfg), default_hdrs=False, title="Pipedeck",
+                   on_startup=[partial(lifecycle.start, ctx)], on_shutdown=[partial(lifecycle.stop, ctx)],
+                   exception_handlers=errors.handlers(),
                    key_fname=str(cfg.data_dir / ".sesskey"), htmlkw={"lang": "en"}, canonical=False,
                    sess_cls=None)  # no route keeps a session: its middleware only cost every request time
     app.state.ctx = ctx
@@ -135,7 +62,10 @@ def create_app(cfg: Config | None = None) -> FastHTML:
     # Workflow files loaded at run time and reloaded when saved: the user's folder (and, with --dev, the built-ins
     # and the apps).
     workflow_files = WorkflowFiles(ctx, app, user_folder(cfg), BUILTIN_FOLDER if dev else None)
+    # An exception in a user's workflow file (with --dev, also an app's) names its file and line on its card.
+    errors.explainers.append(workflow_files.hook_problem)
     if dev:
         workflow_files.also_watch(APPS_FOLDER, app_files.reload)
+        errors.explainers.append(app_files.hook_problem)
     workflow_files.start()
     return app

@@ -42,24 +42,14 @@ def kind_of(columns: list[dict], name: str) -> str | None:
     return next((c["kind"] for c in columns if c["name"] == name), None)
 
 
-def routes(ctx, rt, conversions, locate, missing):
-    downloads = ctx.cfg.downloads_dir
-
+def routes(ctx, ar, graphs):
+    """The insights and comparison screens, on the graph app's router; `graphs` finds the files (apps/graph.py)."""
     def others(org: str, project: str, slug: str) -> list[str]:
-        return [e.slug for e in list_graphs(downloads) if (e.org, e.project) == (org, project) and e.slug != slug]
-
-    async def ready_or_wait(files: GraphFiles, poll: str):
-        """The header when the cache is ready; else the converting card (starting a conversion) or the error."""
-        header = await asyncio.to_thread(cached_header, files)
-        if header is not None:
-            return header, None
-        if message := conversions.failure(files):
-            return None, views.failed_card(message)
-        conversions.start(files)
-        return None, views.converting_card(poll)
+        return [e.slug for e in list_graphs(graphs.downloads)
+                if (e.org, e.project) == (org, project) and e.slug != slug]
 
     async def body(org: str, project: str, slug: str, files: GraphFiles):
-        header, waiting = await ready_or_wait(files, insights_url(org, project, slug))
+        header, waiting = await graphs.ready_or_wait(files, insights_url(org, project, slug))
         if waiting is not None:
             return waiting
         found = await asyncio.to_thread(gather, org, project, slug, files, header, others(org, project, slug))
@@ -68,16 +58,16 @@ def routes(ctx, rt, conversions, locate, missing):
     def screen(title: str, org: str, content):
         return page(ctx, title, H1(title, Small(f" {org}", cls="muted")), content, *iv.ASSETS, current="/graph", wide=True)
 
-    @rt("/graph/{org}/{project}/{slug}/insights", methods=["get"])
+    @ar("/graph/{org}/{project}/{slug}/insights", methods=["get"])
     async def insights_screen(org: str, project: str, slug: str):
-        files = locate(org, project, slug)
+        files = graphs.locate(org, project, slug)
         if files is None:
-            return missing(org, project, slug)
+            return graphs.missing(org, project, slug)
         return screen(f"Insights · {project} · {slug}", org, await body(org, project, slug, files))
 
-    @rt("/graph/{org}/{project}/{slug}/insights/status", methods=["get"])
+    @ar("/graph/{org}/{project}/{slug}/insights/status", methods=["get"])
     async def insights_status(org: str, project: str, slug: str):
-        files = locate(org, project, slug)
+        files = graphs.locate(org, project, slug)
         if files is None:
             return views.failed_card("The links file is no longer in the downloads folder.")
         return await body(org, project, slug, files)
@@ -90,46 +80,46 @@ def routes(ctx, rt, conversions, locate, missing):
         kind = kind_of(header.get("columns", []), by) if header and header["nodes"] else None
         return iv.charts(breakdown(node_table(files, header), by, kind)) if kind else None
 
-    @rt("/graph/{org}/{project}/{slug}/insights/breakdown", methods=["get"])
+    @ar("/graph/{org}/{project}/{slug}/insights/breakdown", methods=["get"])
     async def insights_breakdown(org: str, project: str, slug: str, by: str = ""):
-        files = locate(org, project, slug)
+        files = graphs.locate(org, project, slug)
         chart = await asyncio.to_thread(breakdown_of, files, by) if files else None
         return chart or P(f"This graph has no metadata column “{by}”.", id="charts", cls="graph-missing")
 
-    compare_routes(ctx, rt, locate, missing, ready_or_wait)
+    compare_routes(ctx, ar, graphs)
 
 
-def compare_routes(ctx, rt, locate, missing, ready_or_wait):
+def compare_routes(ctx, ar, graphs):
     def run(org: str, project: str, a: GraphFiles, b: GraphFiles, slug_b: str, headers: tuple):
         from ..graph.compare import changes_path, compare
         return compare(a, b, slug_b, headers), download_url(org, project, changes_path(a, slug_b))
 
     async def body(org: str, project: str, slug: str, other: str, a: GraphFiles, b: GraphFiles):
         poll = compare_url(org, project, slug, other)
-        ha, waiting = await ready_or_wait(a, poll)
-        hb, waiting_b = await ready_or_wait(b, poll)
+        ha, waiting = await graphs.ready_or_wait(a, poll)
+        hb, waiting_b = await graphs.ready_or_wait(b, poll)
         if waiting or waiting_b:
             return waiting or waiting_b
         summary, csv_url = await asyncio.to_thread(run, org, project, a, b, other, (ha, hb))
         return iv.compare_body(summary, slug, other, csv_url, insights_url(org, project, slug))
 
-    @rt("/graph/{org}/{project}/{slug}/compare", methods=["get"])
+    @ar("/graph/{org}/{project}/{slug}/compare", methods=["get"])
     def compare_pick(org: str, project: str, slug: str, other: str = ""):
         return RedirectResponse(compare_url(org, project, slug, other), status_code=303)
 
-    @rt("/graph/{org}/{project}/{slug}/compare/{other}", methods=["get"])
+    @ar("/graph/{org}/{project}/{slug}/compare/{other}", methods=["get"])
     async def compare_screen(org: str, project: str, slug: str, other: str):
-        a, b = locate(org, project, slug), locate(org, project, other)
+        a, b = graphs.locate(org, project, slug), graphs.locate(org, project, other)
         if a is None or b is None:
-            return missing(org, project, slug if a is None else other)
+            return graphs.missing(org, project, slug if a is None else other)
         content = await body(org, project, slug, other, a, b)
         return page(ctx, f"{project}: {slug} → {other}", H1(f"{project}: {slug} → {other}",
                                                              Small(f" {org}", cls="muted")),
                     content, *iv.ASSETS, current="/graph", wide=True)
 
-    @rt("/graph/{org}/{project}/{slug}/compare/{other}/status", methods=["get"])
+    @ar("/graph/{org}/{project}/{slug}/compare/{other}/status", methods=["get"])
     async def compare_status(org: str, project: str, slug: str, other: str):
-        a, b = locate(org, project, slug), locate(org, project, other)
+        a, b = graphs.locate(org, project, slug), graphs.locate(org, project, other)
         if a is None or b is None:
             return views.failed_card("A links file is no longer in the downloads folder.")
         return await body(org, project, slug, other, a, b)
