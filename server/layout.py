@@ -5,8 +5,9 @@ import json
 
 from loguru import logger
 
-from fasthtml.common import (H2, A, Article, Aside, Button, Dialog, Div, Form, Header, HttpHeader, Input, Kbd, Li, Link,
-                             Main, Meta, Nav, NotStr, Option, P, Script, Select, Span, Strong, Title, Ul, to_xml)
+from fasthtml.common import (H2, A, Article, Aside, Button, Dialog, Div, Form, Header, HtmxResponseHeaders, HttpHeader,
+                             Input, Kbd, Li, Link, Main, Meta, Nav, NotStr, Option, P, Script, Select, Span, Strong,
+                             Title, Ul, to_xml)
 from fasthtml.svg import Svg, Use
 
 from .current_profile import active_profiles, current_profile
@@ -61,7 +62,7 @@ def icon(name: str, label: str | None = None):
 
 def toast(text: str, kind: str = "ok") -> HttpHeader:
     """A response header that makes static/app.js show a short notice, for an action that finished elsewhere."""
-    return HttpHeader("HX-Trigger", json.dumps({"pd-toast": {"text": text, "kind": kind}}))
+    return HtmxResponseHeaders(trigger=json.dumps({"pd-toast": {"text": text, "kind": kind}}))
 
 
 def menu_group(entry) -> str:

@@ -1,8 +1,7 @@
 """Connect to Botify: paste a token, verified against the profile call, kept owner-only in the data folder."""
 from __future__ import annotations
 
-from fasthtml.common import H1, Article, Button, Div, Footer, Header, P, Redirect, Strong
-from starlette.requests import Request
+from fasthtml.common import H1, APIRouter, Article, Button, Div, Footer, Header, HtmxHeaders, P, Redirect, Strong
 
 from ..botify.client import BotifyClient, BotifyError
 from ..botify.jobs import ANALYSIS, DEPTH, EXPORT, FIELDS
@@ -53,13 +52,15 @@ def register(ctx, rt):
                                          hx_confirm="Forget the stored Botify token?")),
                            cls="card"), id="botify-connect")
 
-    @rt("/botify", methods=["get"])
+    ar = APIRouter()
+
+    @ar("/botify", methods=["get"])
     def connect_page():
         return page(ctx, "Connect to Botify", H1("Connect to Botify"), status(), current="/botify")
 
-    @rt("/botify/connect", methods=["post"])
-    async def connect(req: Request, token: str = "", pipeline_id: str = "", step: str = ANALYSIS):
-        htmx = bool(req.headers.get("HX-Request"))
+    @ar("/botify/connect", methods=["post"])
+    async def connect(htmx: HtmxHeaders, token: str = "", pipeline_id: str = "", step: str = ANALYSIS):
+        htmx = bool(htmx.request)
         in_workflow = htmx and step in WORKFLOW_STEPS and pipeline_id and ctx.runs.get(WORKFLOW, pipeline_id)
         try:
             username = await verify(ctx.cfg.botify_api_url, clean_token(token))
@@ -78,8 +79,10 @@ def register(ctx, rt):
             return next_card(WORKFLOW, step, ctx.workflows[WORKFLOW].url(step, pipeline_id)), stored
         return (status(), stored) if htmx else Redirect("/botify")
 
-    @rt("/botify/forget", methods=["post"])
-    def forget(req: Request):
+    @ar("/botify/forget", methods=["post"])
+    def forget(htmx: HtmxHeaders):
         forget_token(ctx.cfg.data_dir)
         ctx.narrate("The Botify token was forgotten.")
-        return status() if req.headers.get("HX-Request") else Redirect("/botify")
+        return status() if htmx.request else Redirect("/botify")
+
+    return ar

@@ -1,7 +1,8 @@
 """Settings: the Ollama address, the installed models and the one to use, pulling a model; where data lives."""
 import asyncio
 
-from fasthtml.common import (H1, H2, A, Article, Button, Code, Div, Form, Input, Label, Li, P, Progress, Small, Ul)
+from fasthtml.common import (H1, H2, A, APIRouter, Article, Button, Code, Div, Form, Input, Label, Li, P, Progress,
+                              Small, Ul)
 
 from ..botify.token import load_token
 from ..context import MenuEntry
@@ -96,7 +97,9 @@ def register(ctx, rt):
     puller = Puller(llm, ctx.spawn)
     ctx.menu.append(MenuEntry("/settings", "Settings", "Settings", 90, "The local LLM, its models, and where data lives."))
 
-    @rt("/settings", methods=["get"])
+    ar = APIRouter()
+
+    @ar("/settings", methods=["get"])
     def index():
         cfg = ctx.cfg
         return page(ctx, "Settings", H1("Settings"),
@@ -108,17 +111,17 @@ def register(ctx, rt):
                             P("Downloads (what workflows make): ", Code(str(cfg.downloads_dir)))),
                     current="/settings")
 
-    @rt("/settings/models", methods=["get"])
+    @ar("/settings/models", methods=["get"])
     async def models():
         return models_view(await llm.status())
 
-    @rt("/settings/model", methods=["post"])
+    @ar("/settings/model", methods=["post"])
     async def choose(model: str = ""):
         if model in (await llm.status()).models:
             llm.choose_model(model)
         return models_view(await llm.status())
 
-    @rt("/settings/ollama-host", methods=["post"])
+    @ar("/settings/ollama-host", methods=["post"])
     def set_host(address: str = ""):  # not `host`: FastHTML would fill that from the Host header
         try:
             saved = llm.set_host(address[:ADDRESS_MAX])  # empty: back to OLLAMA_HOST or the default
@@ -126,18 +129,19 @@ def register(ctx, rt):
             return host_form(llm, str(e), typed=address[:ADDRESS_MAX])  # the typed text stays, to be corrected
         return host_form(llm, saved=saved), models_loader(oob=True)
 
-    @rt("/settings/thinking", methods=["post"])
+    @ar("/settings/thinking", methods=["post"])
     def set_thinking(show: str = ""):
         llm.set_show_thinking(show == "on")
         return thinking_form(llm)
 
-    pull_routes(rt, puller)
+    pull_routes(ar, puller)
+    return ar
 
 
-def pull_routes(rt, puller):
+def pull_routes(ar, puller):
     """Start a pull, follow it, cancel it: one download at a time, whichever window started it."""
 
-    @rt("/settings/pull", methods=["post"])
+    @ar("/settings/pull", methods=["post"])
     async def pull(model: str = ""):
         model = model.strip()
         if not model or len(model) > MODEL_NAME_MAX or " " in model:
@@ -145,7 +149,7 @@ def pull_routes(rt, puller):
         puller.start(model)
         return pull_view(puller)
 
-    @rt("/settings/pull", methods=["get"])
+    @ar("/settings/pull", methods=["get"])
     def pull_state():
         view = pull_view(puller)
         p = puller.progress
@@ -153,7 +157,7 @@ def pull_routes(rt, puller):
             return view, models_loader(oob=True)
         return view
 
-    @rt("/settings/pull/cancel", methods=["post"])
+    @ar("/settings/pull/cancel", methods=["post"])
     async def cancel():
         if puller.running:
             task = puller.task

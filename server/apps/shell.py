@@ -2,7 +2,7 @@
 profile chosen in the sidebar."""
 from __future__ import annotations
 
-from fasthtml.common import A, APIRouter, HttpHeader, Li, Small, Span
+from fasthtml.common import A, APIRouter, HtmxResponseHeaders, Li, Small, Span
 from starlette.responses import Response
 
 from ..current_profile import active_profiles, choose_profile
@@ -49,7 +49,7 @@ def register(ctx, rt):
         if any(p.id == pid for p in active_profiles(ctx.db)):
             choose_profile(ctx.db, pid)
         # Every screen shows the current profile (sidebar, tasks): reload the one the user is on.
-        return HttpHeader("HX-Refresh", "true")
+        return HtmxResponseHeaders(refresh="true")
 
     @ar("/shell/assistant", methods=["post"])
     def assistant(state: str = ""):
