@@ -35,8 +35,11 @@ def shared_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     require(CHROMIUM, "for browser tests (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait up to 10 s (Playwright's default is 5): CI runs the suite twice on 2 cores, and a loaded machine
+    # once took longer than 5 s to answer a keystroke's request.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as pw:
         # As root in CI chromium's sandbox cannot start; background networking is off because
         # this machine's network is closed and chromium would retry it endlessly.
