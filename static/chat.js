@@ -62,7 +62,8 @@
       md.pdNew = added;
     }
     var streaming = isStreaming(msg);
-    if (added === "" && (streaming || !md.pdTailLength)) return false;  // drawn (a finished answer: rendered)
+    // Drawn; a finished answer once rendered as finished (a render while it streamed drew it with room for more).
+    if (added === "" && (streaming || (!md.pdTailLength && !md.pdRenderedLive))) return false;
     var started = performance.now();
     var prefix = md.pdRenderedLength > 0;
     if (added && added.indexOf("\n") >= 0) md.pdNewLine = true;
@@ -82,6 +83,7 @@
     md.pdTail = null;
     md.pdTailLength = 0;
     md.pdNewLine = false;
+    md.pdRenderedLive = streaming;
     void md.offsetHeight;  // its layout now, so that it counts in its cost
     var cost = performance.now() - started;
     md.pdCost = cost;
