@@ -3,6 +3,7 @@ narration, and what happens when Ollama or the app dies mid-answer."""
 import socket
 import sqlite3
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,15 @@ def test_a_long_paragraph_is_drawn_as_it_streams_without_losing_or_gluing_words(
         assert " ".join(shown.split()) == " ".join(text.split())
 
 
+@contextmanager
+def fake_reset_after(fake):
+    """The next tests start from the fake's defaults (they set only what they need)."""
+    try:
+        yield
+    finally:
+        fake.reset()
+
+
 # Blocks of each kind, streamed a word at a time by the fake.
 BLOCKS = ("Intro with **bold** and `code`.\n\n- one\n- two\n\n  still two\n- three\n\n"
           "```python\ndef f():\n    return 1\n\n\nprint(f())\n```\n\n# Heading\nA paragraph right after it\nthat goes on.\n"
@@ -90,7 +100,7 @@ def test_a_streamed_answer_is_updated_in_place_and_ends_drawn_as_its_whole_markd
     # already drawn: at the end the same element shows exactly what rendering the whole text at once shows.
     fake.reset(tokens=0, delay=0.03, reply=BLOCKS)  # ~2 s: marked while it streams
     app.client().post("/chat/clear")
-    with open_tab(browser, app, "/hello") as page:
+    with open_tab(browser, app, "/hello") as page, fake_reset_after(fake):
         send(page, "Show me some Markdown")
         answer = page.locator("#chat-log .msg.assistant").last
         expect(answer.locator(".md li").first).to_have_text("one")
