@@ -10,6 +10,7 @@
   }
   var NEAR_BOTTOM = 40;  // px: closer than this to the end counts as "reading the newest message"
   var FRAME_MS = 16;  // a flush waiting less than this just takes the next frame
+  var MAX_WAIT = 100;  // ms: the longest a flush waits after the previous one
   var TAIL_PIECE = 3000;  // characters of plain text laid out as one paragraph while an answer streams
   var renderCost = 0;  // ms spent in full renders during the current flush
   var pending = new Set();
@@ -189,6 +190,8 @@
 
   // Each flush costs layout: the next one waits ten times as long as this one took (full renders apart: they have
   // their own wait), so however long the answer, the page keeps most of its time (and of the CPU) for the tokens.
+  // At most MAX_WAIT: most of a flush's cost is laying out the text that came meanwhile, which a longer wait only
+  // piles up (traced at 50k tokens/s: waits of 0.5 s, each flush then laying out 0.1 s of text the reader waited for).
   function flush() {
     scheduled = false;
     renderCost = 0;
@@ -202,7 +205,7 @@
     });
     keepUp(changed);  // reads the log's height: the layout it forces is counted in this flush's time
     var now = performance.now();
-    nextFlush = now + Math.min(500, 10 * (now - started - renderCost));
+    nextFlush = now + Math.min(MAX_WAIT, 10 * (now - started - renderCost));
   }
 
   function schedule() {
