@@ -10,6 +10,7 @@
   }
   var NEAR_BOTTOM = 40;  // px: closer than this to the end counts as "reading the newest message"
   var FRAME_MS = 16;  // a flush waiting less than this just takes the next frame
+  var MAX_WAIT = 100;  // ms: the longest a flush waits after the previous one
   var TAIL_PIECE = 3000;  // characters of plain text laid out as one paragraph while an answer streams
   var renderCost = 0;  // ms spent in full renders during the current flush
   var pending = new Set();
@@ -48,7 +49,9 @@
   // Draw a message's text into its `.md`. A streaming answer re-renders its Markdown at most every 10x the last
   // render's cost (its layout included; 0.1 s to 1 s): in between, the newest tokens are appended as plain text after
   // the rendered part, so the answer still grows every frame while the page stays free for the incoming tokens
-  // however long it gets. `tailOnly`: only show what is new as text (drawNow leaves the full render to a flush).
+  // however long it gets. A render that took longer than a frame is not repeated until a new line comes (the last
+  // block may have ended): a paragraph that long grows as plain text until then, so that the page never stalls on
+  // it. `tailOnly`: only show what is new as text (drawNow leaves the render to a flush).
   function render(msg, tailOnly) {
     var src = msg.querySelector(".src"), md = msg.querySelector(".md");
     if (!src || !md) return false;
@@ -60,16 +63,19 @@
       md.pdNew = added;
     }
     var streaming = isStreaming(msg);
-    if (added === "" && (streaming || !md.pdTailLength)) return false;  // drawn (a finished answer: rendered)
+    // Drawn; a finished answer once rendered as finished (a render while it streamed drew it with room for more).
+    if (added === "" && (streaming || (!md.pdTailLength && !md.pdRenderedLive))) return false;
     var started = performance.now();
     var prefix = md.pdRenderedLength > 0;
-    if (added && prefix && (tailOnly || (streaming && started < md.pdNextRender))) {
+    if (added && added.indexOf("\n") >= 0) md.pdNewLine = true;
+    var later = streaming && (started < md.pdNextRender || (md.pdCost > FRAME_MS && !md.pdNewLine));
+    if (added && prefix && (tailOnly || later)) {
       appendTail(md, added, text.length - md.pdRenderedLength);
       md.pdNew = "";
       return true;
     }
     if (tailOnly && prefix) return false;
-    md.innerHTML = renderMarkdown(text);
+    drawBlocks(md, text, added !== null);
     md.pdMore = streaming ? md.appendChild(moreBox()) : null;
     md.pdShown = text;
     md.pdNew = "";
@@ -77,11 +83,42 @@
     md.pdGap = /\s/.test(text.charAt(text.length - 1));
     md.pdTail = null;
     md.pdTailLength = 0;
+    md.pdNewLine = false;
+    md.pdRenderedLive = streaming;
     void md.offsetHeight;  // its layout now, so that it counts in its cost
     var cost = performance.now() - started;
+    md.pdCost = cost;
     renderCost += cost;
     md.pdNextRender = performance.now() + Math.min(1000, Math.max(100, 10 * cost));
     return true;
+  }
+
+  // Render `text` into `md`. Only the blocks from the last one drawn as open on are rendered again (`grown`: the text
+  // is what was drawn plus more): the blocks before it cannot change, so they are neither rendered nor laid out
+  // again, and a render costs the size of the answer's last block, not of the whole answer. A comment marks where
+  // the open part starts. A text with a link reference definition is rendered whole each time.
+  function drawBlocks(md, text, grown) {
+    var open = grown && md.pdOpen && md.pdOpen.parentNode === md ? md.pdOpen : null;
+    if (!grown) md.pdWhole = false;
+    var from = open ? md.pdDone : 0;
+    // marked reads "\r\n" as "\n": the lengths it gives would not match the text's
+    var blocks = md.pdWhole || text.indexOf("\r") >= 0 ? null : pdMarkdownBlocks(text.slice(from));
+    if (!blocks) {
+      md.pdWhole = true;
+      md.pdOpen = null;
+      md.innerHTML = renderMarkdown(text);
+      return;
+    }
+    if (open) {
+      var range = document.createRange();
+      range.setStartBefore(open);
+      range.setEndAfter(md.lastChild);
+      range.deleteContents();
+    } else md.textContent = "";
+    md.insertAdjacentHTML("beforeend", blocks.done);
+    md.pdOpen = md.appendChild(document.createComment("open"));
+    md.insertAdjacentHTML("beforeend", blocks.open);
+    md.pdDone = from + blocks.doneLength;
   }
 
   // Plain text after the rendered part, in pieces of at most TAIL_PIECE characters. A browser lays out a paragraph
@@ -153,6 +190,8 @@
 
   // Each flush costs layout: the next one waits ten times as long as this one took (full renders apart: they have
   // their own wait), so however long the answer, the page keeps most of its time (and of the CPU) for the tokens.
+  // At most MAX_WAIT: most of a flush's cost is laying out the text that came meanwhile, which a longer wait only
+  // piles up (traced at 50k tokens/s: waits of 0.5 s, each flush then laying out 0.1 s of text the reader waited for).
   function flush() {
     scheduled = false;
     renderCost = 0;
@@ -166,7 +205,7 @@
     });
     keepUp(changed);  // reads the log's height: the layout it forces is counted in this flush's time
     var now = performance.now();
-    nextFlush = now + Math.min(500, 10 * (now - started - renderCost));
+    nextFlush = now + Math.min(MAX_WAIT, 10 * (now - started - renderCost));
   }
 
   function schedule() {
@@ -195,6 +234,28 @@
     md.pdLive = streaming;
     try { if (render(msg, true)) keepUp(true); }
     catch (err) { console.error("chat: could not draw a message", err); }
+  }
+
+  // A message swapped in again (a streamed answer's final version) is updated in place: its attributes and its other
+  // parts are replaced and its drawn `.md` stays where it is. Replacing the element, even with hx-preserve moving the
+  // `.md` across, makes the browser lay out the whole answer again before its last words show (traced: 0.1 s for a
+  // long answer).
+  function updateInPlace(e) {
+    var old = e.detail.target, fragment = e.detail.fragment;
+    if (!old || !old.classList || !old.classList.contains("msg") || !fragment || fragment.children.length !== 1) return;
+    var next = fragment.firstElementChild, md = old.querySelector(":scope > .md");
+    var nextMd = next.querySelector(":scope > .md");
+    if (next.id !== old.id || !md || !nextMd || nextMd.id !== md.id) return;
+    Array.from(old.attributes).forEach(function (a) { if (!next.hasAttribute(a.name)) old.removeAttribute(a.name); });
+    Array.from(next.attributes).forEach(function (a) { old.setAttribute(a.name, a.value); });
+    Array.from(old.childNodes).forEach(function (node) { if (node !== md) old.removeChild(node); });
+    var before = true;
+    Array.from(next.childNodes).forEach(function (node) {
+      if (node === nextMd) before = false;
+      else if (before) old.insertBefore(node, md);
+      else old.appendChild(node);
+    });
+    e.detail.shouldSwap = false;
   }
 
   // The LLM changed the tasks: an open tasks screen reloads its list in place.
@@ -230,6 +291,7 @@
   if (!window.pdChatReady) {
     window.pdChatReady = true;
     htmx.onLoad(queueWithin);
+    document.addEventListener("htmx:oobBeforeSwap", updateInPlace);
     document.addEventListener("htmx:oobAfterSwap", function (e) {
       var t = e.detail.target;
       if (t && t.id === "chat-effects") { refreshTasks(); return; }
@@ -254,7 +316,10 @@
     document.addEventListener("htmx:wsAfterSend", function () {
       var form = document.getElementById("chat-form");
       if (form) form.reset();
-      jumpToNewest();  // whoever just wrote wants to see their message and its answer
+      // Whoever just wrote wants to see their message and its answer: from the next frame on (going there now would
+      // lay out the page while the answer's first words are on their way).
+      follow = true;
+      requestAnimationFrame(function () { if (follow) keepUp(false); });
     });
     window.addEventListener("resize", function () { if (follow) keepUp(false); });
   }

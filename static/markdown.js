@@ -34,7 +34,25 @@
     }
   });
 
+  function sanitize(html) {
+    return purify.sanitize(html, { FORBID_TAGS: FETCHING_TAGS, FORBID_ATTR: FETCHING_ATTRS });
+  }
+
   window.pdMarkdown = function (text) {
-    return purify.sanitize(md.parse(text), { FORBID_TAGS: FETCHING_TAGS, FORBID_ATTR: FETCHING_ATTRS });
+    return sanitize(md.parse(text));
+  };
+
+  // The same HTML in two parts, for a text that is still growing: `done`, the blocks that more text can no longer
+  // change (all before the last block that is not blank lines), and `open`, the rest; `doneLength` is how much of the
+  // text the done blocks take. Null when a link reference definition is there: it changes links anywhere in the text.
+  window.pdMarkdownBlocks = function (text) {
+    var tokens = md.lexer(text);
+    if (Object.keys(tokens.links).length) return null;
+    var last = tokens.length - 1;
+    while (last > 0 && tokens[last].type === "space") last--;
+    var done = tokens.slice(0, Math.max(last, 0)), open = tokens.slice(Math.max(last, 0));
+    done.links = open.links = tokens.links;
+    var doneLength = done.reduce(function (n, token) { return n + token.raw.length; }, 0);
+    return { done: sanitize(md.parser(done)), open: sanitize(md.parser(open)), doneLength: doneLength };
   };
 })();

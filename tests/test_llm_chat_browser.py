@@ -3,6 +3,7 @@ narration, and what happens when Ollama or the app dies mid-answer."""
 import socket
 import sqlite3
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,49 @@ def test_a_long_paragraph_is_drawn_as_it_streams_without_losing_or_gluing_words(
         shown, text = page.evaluate("""() => { const m = [...document.querySelectorAll('#chat-log .msg.assistant')].pop();
             return [m.querySelector('.md').textContent, m.querySelector('.src').textContent]; }""")
         assert " ".join(shown.split()) == " ".join(text.split())
+
+
+@contextmanager
+def fake_reset_after(fake):
+    """The next tests start from the fake's defaults (they set only what they need)."""
+    try:
+        yield
+    finally:
+        fake.reset()
+
+
+# Blocks of each kind, streamed a word at a time by the fake.
+BLOCKS = ("Intro with **bold** and `code`.\n\n- one\n- two\n\n  still two\n- three\n\n"
+          "```python\ndef f():\n    return 1\n\n\nprint(f())\n```\n\n# Heading\nA paragraph right after it\nthat goes on.\n"
+          "\n> quoted\nlazy line\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nThe end, with <b>raw</b> HTML.")
+
+
+def test_a_streamed_answer_is_updated_in_place_and_ends_drawn_as_its_whole_markdown(browser, app, fake):
+    # While it streams, only the answer's last block is rendered again, and its final version updates the message
+    # already drawn: at the end the same element shows exactly what rendering the whole text at once shows.
+    fake.reset(tokens=0, delay=0.03, reply=BLOCKS)  # ~2 s: marked while it streams
+    app.client().post("/chat/clear")
+    with open_tab(browser, app, "/hello") as page, fake_reset_after(fake):
+        send(page, "Show me some Markdown")
+        answer = page.locator("#chat-log .msg.assistant").last
+        expect(answer.locator(".md li").first).to_have_text("one")
+        marked = page.evaluate("""() => { const msg = [...document.querySelectorAll('#chat-log .msg.assistant')].pop();
+            msg.pdMarked = true;
+            return msg.getAttribute('data-status'); }""")
+        assert marked == "streaming"
+        expect(answer).to_have_class("msg assistant done", timeout=20000)
+        expect(answer.locator(".md .md-more")).to_have_count(0)  # the final render
+        same, drawn, whole = page.evaluate("""() => {
+            const msg = [...document.querySelectorAll('#chat-log .msg.assistant')].pop();
+            const drawn = msg.querySelector('.md').cloneNode(true), whole = document.createElement('div');
+            const comments = document.createTreeWalker(drawn, NodeFilter.SHOW_COMMENT), marks = [];
+            while (comments.nextNode()) marks.push(comments.currentNode);
+            marks.forEach((c) => c.remove());
+            whole.innerHTML = pdMarkdown(msg.querySelector('.src').textContent);
+            return [msg.pdMarked === true, drawn.innerHTML, whole.innerHTML]; }""")
+        assert same, "the final version replaced the message instead of updating it"
+        assert drawn == whole
+        expect(answer.locator(".md table td").first).to_have_text("1")
 
 
 def test_history_survives_a_restart_and_clear_empties_it(browser, app, fake):
