@@ -30,7 +30,10 @@
     if (node.tagName === "A" && node.hasAttribute("href")) {
       node.setAttribute("rel", "noopener noreferrer");
       // Another site opens in a new tab of the browser (the native window hands it to the system browser).
-      if (new URL(node.getAttribute("href"), location.href).origin !== location.origin) node.setAttribute("target", "_blank");
+      var url = null;
+      try { url = new URL(node.getAttribute("href"), location.href); } catch (e) { /* "http://[::1" and the like */ }
+      if (!url) node.removeAttribute("href");  // nothing to open; the rest of the answer still renders
+      else if (url.origin !== location.origin) node.setAttribute("target", "_blank");
     }
   });
 

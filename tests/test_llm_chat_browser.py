@@ -123,6 +123,13 @@ def test_a_streamed_answer_is_updated_in_place_and_ends_drawn_as_its_whole_markd
         expect(answer.locator(".md table td").first).to_have_text("1")
 
 
+def test_a_link_with_an_unparsable_address_keeps_its_words_and_the_rest_of_the_answer(browser, app):
+    with open_tab(browser, app, "/") as page:
+        html = page.evaluate("() => pdMarkdown('See [the box](http://[::1/a) and the rest.')")
+    assert "the rest." in html and "the box</a>" in html
+    assert "href" not in html  # nothing to open: the address cannot be parsed
+
+
 def test_history_survives_a_restart_and_clear_empties_it(browser, app, fake):
     fake.configure(tokens=3, delay=0)
     with open_tab(browser, app, "/") as page:
