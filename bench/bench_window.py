@@ -2,7 +2,7 @@
 
 Three apps measured in the same run, interleaved, under one Xvfb display, all on pywebview's Qt backend:
 - the floor: a bare pywebview window on a one-route Starlette app served by uvicorn in a thread (what any
-  Python webview app pays before its own code);
+  Python webview app pays before its own code), with the Chromium switches Pipedeck starts its own window with;
 - Pipedeck (`python -m desktop`), printed as ratios to the floor and to NiceGUI;
 - NiceGUI's native mode (a one-label page). It lives in a throwaway virtual environment outside the repo (default
   /tmp/nicegui-bench-venv; made with `uv venv` + `uv pip install --compile-bytecode nicegui pywebview PySide6 qtpy`
@@ -33,6 +33,7 @@ from websockets.sync.client import connect
 
 from common import ROOT
 
+from desktop import chromium
 from tests.support import free_port
 from tests.window_support import Xvfb
 
@@ -155,14 +156,18 @@ def base_env(display: str, cdp_port: int) -> dict:
     return {**env, "DISPLAY": display, "QTWEBENGINE_REMOTE_DEBUGGING": f"127.0.0.1:{cdp_port}"}
 
 
-def script_run(display: str, python: str, source: str, check: str) -> tuple[float, int]:
-    """A one-file app (the floor or NiceGUI) started with `python app.py`."""
+def script_run(display: str, python: str, source: str, check: str, same_flags: bool = False) -> tuple[float, int]:
+    """A one-file app (the floor or NiceGUI) started with `python app.py`; `same_flags`: with the Qt logging rules and
+    Chromium switches Pipedeck gives its own window (desktop/chromium.py), settings any app could use, so that the
+    floor differs from Pipedeck by the app alone."""
     port, cdp = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "app.py"
         script.write_text(source.format(port=port))
         env = {**base_env(display, cdp), "BENCH_CWD": tmp}
-        if os.geteuid() == 0:  # the same sandbox exception Pipedeck makes for itself as root
+        if same_flags:
+            chromium.prepare(env)
+        elif os.geteuid() == 0:  # the same sandbox exception Pipedeck makes for itself as root
             env["QTWEBENGINE_CHROMIUM_FLAGS"] = "--no-sandbox"
         return measure([python, str(script)], env, f"http://127.0.0.1:{port}/", cdp, check)
 
@@ -247,7 +252,7 @@ def main() -> int:
         return 1
     have_nicegui = not args.no_nicegui and ensure_nicegui(args.nicegui_venv)
     floor_check = "document.body.innerText.includes('Hello from the floor')"
-    contenders = {"floor": lambda d: script_run(d, sys.executable, FLOOR_APP, floor_check),
+    contenders = {"floor": lambda d: script_run(d, sys.executable, FLOOR_APP, floor_check, same_flags=True),
                   "Pipedeck": lambda d: pipedeck_run(d, {})}
     if args.before:
         contenders["Pipedeck before"] = lambda d: pipedeck_run(d, {}, args.before.resolve())

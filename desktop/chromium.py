@@ -21,38 +21,39 @@ QUIET_CHROMIUM = ("--log-level=3", "--disable-logging")
 SOFTWARE_GL = ("--ignore-gpu-blocklist", "--disable-gpu-compositing", "--disable-gpu-rasterization")
 
 
-def verbose() -> bool:
-    return os.environ.get(VERBOSE_ENV, "") not in ("", "0")
+def verbose(env=os.environ) -> bool:
+    return env.get(VERBOSE_ENV, "") not in ("", "0")
 
 
-def software_gl() -> bool:
+def software_gl(env=os.environ) -> bool:
     """True where OpenGL can only be Mesa's CPU renderer: no GPU render node, or software forced by the user.
 
     (A GL probe could say more, but would cost a GL context at every launch; this check costs a directory read.)"""
     if not sys.platform.startswith("linux"):
         return False
-    if os.environ.get("LIBGL_ALWAYS_SOFTWARE", "") not in ("", "0"):
+    if env.get("LIBGL_ALWAYS_SOFTWARE", "") not in ("", "0"):
         return True
     return not any(os.access(node, os.R_OK | os.W_OK) for node in glob.glob("/dev/dri/renderD*"))
 
 
-def add_flags(*flags: str) -> None:
+def add_flags(*flags: str, env=os.environ) -> None:
     """Append Chromium switches to what the user (or a wrapper) already set; a switch given already is kept as is."""
-    current = os.environ.get(FLAGS_ENV, "").split()
+    current = env.get(FLAGS_ENV, "").split()
     names = {f.split("=", 1)[0] for f in current}
     extra = [f for f in flags if f.split("=", 1)[0] not in names]
     if extra:
-        os.environ[FLAGS_ENV] = " ".join([*current, *extra])
+        env[FLAGS_ENV] = " ".join([*current, *extra])
 
 
-def prepare() -> None:
-    """Set the environment before Qt starts; Chromium reads it once, when the first web view is created."""
-    if not verbose():
-        rules = os.environ.get("QT_LOGGING_RULES", "")
-        os.environ["QT_LOGGING_RULES"] = f"{QUIET_QT_RULES};{rules}" if rules else QUIET_QT_RULES
-        add_flags(*QUIET_CHROMIUM)
-    if software_gl():
-        add_flags(*SOFTWARE_GL)
+def prepare(env=os.environ) -> None:
+    """Set the environment before Qt starts; Chromium reads it once, when the first web view is created. (`env`: the
+    environment to set up, this process's by default; bench/bench_window.py gives its floor the same.)"""
+    if not verbose(env):
+        rules = env.get("QT_LOGGING_RULES", "")
+        env["QT_LOGGING_RULES"] = f"{QUIET_QT_RULES};{rules}" if rules else QUIET_QT_RULES
+        add_flags(*QUIET_CHROMIUM, env=env)
+    if software_gl(env):
+        add_flags(*SOFTWARE_GL, env=env)
     # Chromium's sandbox refuses to start as root, which is how CI containers run; a normal user keeps the sandbox.
     if os.geteuid() == 0:
-        add_flags("--no-sandbox")
+        add_flags("--no-sandbox", env=env)

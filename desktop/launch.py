@@ -13,7 +13,7 @@ from server import logs
 from server.config import Config
 from server.files import storage_problem
 
-from . import dev
+from . import dev, startup_gc
 from .browser import open_in_browser, remove_opener
 from .instance import InstanceLock, ShowChannel, ask_to_show, running_instance, unusable_folder
 from .server import AppServer
@@ -77,6 +77,7 @@ class Startup:
         except RuntimeError as e:
             self.error = f"Pipedeck could not start its server: {e}"
         finally:
+            startup_gc.resume()
             self.done.set()
 
     def stop(self) -> None:

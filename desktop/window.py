@@ -12,7 +12,7 @@ from loguru import logger
 
 from server.config import STATIC_DIR, Config
 
-from . import chromium, graphics, window_state
+from . import chromium, graphics, pyside_scan, window_state
 from .window_api import WindowApi
 
 TITLE = "Pipedeck"
@@ -47,6 +47,9 @@ def unavailable() -> str | None:
         # webview first: once PySide6 is loaded, its import hook reads the source of every module imported after it
         # (webview brings bottle, 4,000 lines: ~0.15 s of start-up).
         import webview  # noqa: F401
+        import PySide6
+
+        pyside_scan.install()  # before the rest of Qt and the app are imported (desktop/pyside_scan.py)
         import PySide6.QtWebEngineWidgets  # noqa: F401  (also loads the system GL/X libraries it needs)
     except ImportError as e:
         return f"the window toolkit (pywebview with Qt WebEngine) could not load: {e}"

@@ -320,3 +320,15 @@ def test_narration_never_delays_a_user_and_a_burst_gets_one_reply(tmp_path, fake
     assert len(replies) <= 3, f"{len(replies)} replies to one burst of narration"
     last_prompt = [r for r in fake.requests() if r.get("messages")][-1]["messages"][-1]["content"]
     assert "step 24" in last_prompt and "step 5" in last_prompt
+
+
+def test_an_http_ollama_gets_a_tls_context_that_loads_no_authorities_and_accepts_no_certificate():
+    import ssl
+
+    from server.llm.client import tls
+
+    plain, secure = tls("http://127.0.0.1:11434"), tls("HTTPS://ollama.example:443")
+    assert plain.cert_store_stats()["x509_ca"] == 0  # the CA bundle is not read for an address that never uses it
+    assert plain.verify_mode == ssl.CERT_REQUIRED and plain.check_hostname  # so nothing could pass through it
+    assert secure.cert_store_stats()["x509_ca"] > 0
+    assert tls("http://localhost:11434") is plain and tls("https://other:1") is secure  # built once each

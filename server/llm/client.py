@@ -24,13 +24,26 @@ STATUS_TTL = 2.0  # seconds a status answer is reused, so every page and poll st
 CHECK_TIMEOUT = 1.5
 
 
+def tls(host: str):
+    """The TLS context for a client of `host`, one for every client: building one reads the CA bundle (~50 ms, on the
+    event loop), which a status check every STATUS_TTL seconds did while cards were being answered. Over http (Ollama's
+    default) no TLS is spoken and no bundle is read (1.4 MiB, on the home page's first status check): that context
+    verifies and trusts nothing, so no https answer could ever be accepted through it."""
+    return _ca_context() if host.lower().startswith("https:") else _no_ca_context()
+
+
 @functools.cache
-def tls():
-    """One TLS context for every client: building one reads the CA bundle (~50 ms, on the event loop), which a status
-    check every STATUS_TTL seconds did while cards were being answered."""
+def _ca_context():
     import httpx
 
     return httpx.create_ssl_context()
+
+
+@functools.cache
+def _no_ca_context():
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificates and host names; no authority loaded
 
 
 class LLMUnavailable(RuntimeError):
@@ -148,7 +161,7 @@ class LLM:
         host, problem = self.host_and_problem()
         status = Status(host=host, host_problem=problem)
         try:
-            async with httpx.AsyncClient(base_url=status.host, timeout=CHECK_TIMEOUT, verify=tls()) as http:
+            async with httpx.AsyncClient(base_url=status.host, timeout=CHECK_TIMEOUT, verify=tls(status.host)) as http:
                 tags = (await http.get("/api/tags")).raise_for_status().json()
                 status.version = (await http.get("/api/version")).json().get("version", "")
                 status.online = True
@@ -222,7 +235,7 @@ class LLM:
         if self._client is None or self._client_host != host:
             # The previous client is left to the garbage collector: a stream may still be reading from it.
             self._client = httpx.AsyncClient(base_url=host, timeout=httpx.Timeout(300, connect=CHECK_TIMEOUT),
-                                             verify=tls())
+                                             verify=tls(host))
             self._client_host = host
         return self._client
 
