@@ -47,7 +47,7 @@ def read_bytes_table(path: Path, names: list[str], stats: dict) -> pa.Table:
                                                              quoted_strings_can_be_null=False))
 
 
-SHARDS = 8  # URL shards hashed apart, as many at a time as there are cores
+SHARDS = 16  # URL shards hashed apart, as many at a time as there are cores (16: at 10M links 210 MB less peak than 8)
 
 
 def _indices(column: pa.ChunkedArray) -> np.ndarray:
@@ -65,43 +65,50 @@ def _shard_of(cells: pa.Array) -> np.ndarray:
     return (length.astype(np.uint8) * np.uint8(31) + last + middle) & np.uint8(SHARDS - 1)
 
 
-def _encode_shard(chunks: list[pa.Array], shards: list[np.ndarray], starts: list[int], shard: int):
-    """One shard's distinct URLs (by first appearance), its cells' ids among them, the cells' positions, and the
-    position where each distinct URL first appears."""
+def _encode_shard(chunks: list[pa.Array], shards: list[np.ndarray], starts: list[int], shard: int,
+                  ids: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """Dictionary-encodes one shard's cells: writes each one's id among the shard's distinct values into `ids` at
+    the cell's position (no two shards share one), and returns those values, in order of first appearance, with
+    the position where each first appears."""
     taken, positions = [], []
     for chunk, of, start in zip(chunks, shards, starts):
         at = np.flatnonzero(of == shard)
         taken.append(chunk.take(arrow_of(at)))
         positions.append(at + start)
     encoded = pc.dictionary_encode(pa.chunked_array(taken, pa.binary()))
+    del taken
     if not encoded.num_chunks:  # an empty shard: Arrow leaves out empty chunks
-        return pa.nulls(0, pa.binary()), np.empty(0, np.int32), np.empty(0, np.int64), np.empty(0, np.int64)
-    ids, positions = _indices(encoded), np.concatenate(positions)
-    # Ids come in order of first appearance: a cell is its URL's first when its id exceeds every id before it.
-    first = ids > np.maximum.accumulate(np.concatenate(([-1], ids[:-1])).astype(np.int32))
-    return encoded.chunk(0).dictionary, ids, positions, positions[first]
+        return pa.nulls(0, pa.binary()), np.empty(0, np.int64)
+    local, positions = _indices(encoded), np.concatenate(positions)
+    ids[positions] = local
+    # Ids come in order of first appearance: a cell is its value's first when its id exceeds every id before it.
+    first = local > np.maximum.accumulate(np.concatenate(([-1], local[:-1])).astype(np.int32))
+    return encoded.chunk(0).dictionary, positions[first]
 
 
 def global_ids(columns: list[pa.ChunkedArray]) -> tuple[pa.Array, list[np.ndarray]]:
     """The distinct values of `columns` taken end to end, in order of first appearance, and each column's ids.
 
     Each cell is hashed once: the cells are split into shards by a cheap function of their bytes, each shard is
-    dictionary-encoded on its own core with a memo table an eighth of the whole (it stays in cache), and the
+    dictionary-encoded on its own core with a memo table a fraction of the whole (it stays in cache), and the
     shards' values are put back in order of first appearance. At 1M links: 10% less CPU than one pass over all
     cells, and on two cores half the time."""
     chunks = [c for column in columns for c in column.chunks]
     starts = np.concatenate(([0], np.cumsum([len(c) for c in chunks]))).tolist()
+    ids = np.empty(starts[-1], np.int32)  # first each cell's id within its shard, then its id among all values
     with ThreadPoolExecutor(pa.cpu_count()) as pool:
         shards = list(pool.map(_shard_of, chunks))
-        parts = list(pool.map(lambda s: _encode_shard(chunks, shards, starts, s), range(SHARDS)))
-    first = np.concatenate([p[3] for p in parts])
-    order = np.argsort(first)  # the shards' values by their first cell: distinct positions, any sort will do
-    new_id = np.empty(len(first), np.int32)
-    new_id[order] = np.arange(len(first), dtype=np.int32)
-    ids, base = np.empty(starts[-1], np.int32), 0
-    for values, shard_ids, positions, _ in parts:
-        ids[positions] = new_id[base + shard_ids]
-        base += len(values)
+        parts = list(pool.map(lambda s: _encode_shard(chunks, shards, starts, s, ids), range(SHARDS)))
+        first = np.concatenate([p[1] for p in parts])
+        order = np.argsort(first)  # the shards' values by their first cell: distinct positions, any sort will do
+        new_id = np.empty(len(first), np.int32)
+        new_id[order] = np.arange(len(first), dtype=np.int32)
+        base = np.cumsum([0] + [len(p[0]) for p in parts[:-1]])  # where each shard's values start among all
+
+        def renumber(c: int) -> None:
+            ids[starts[c]:starts[c + 1]] = new_id[base[shards[c]] + ids[starts[c]:starts[c + 1]]]
+
+        list(pool.map(renumber, range(len(chunks))))
     values = pa.concat_arrays([pa.nulls(0, pa.binary())] + [p[0] for p in parts]).take(arrow_of(order))
     return values, np.split(ids, np.cumsum([len(c) for c in columns])[:-1])
 
@@ -139,37 +146,45 @@ def read_link_table(path: Path) -> tuple[pa.Table | None, dict]:
     return table.select([0, 1]), stats
 
 
-def link_graph(table: pa.Table | None, stats: dict, lookup: pa.ChunkedArray | None = None):
-    """Distinct URLs (bytes; sources by first appearance, then the other targets), the distinct edges as int ids
-    sorted by source, the node id of each URL in `lookup` (-1 where no link names it), and `stats` plus what was
-    dropped (duplicates, self-links, blank rows). The metadata's URLs are looked up by hashing them with the
-    links' cells: at 1M links 10 ms of CPU, where a second hash table (pc.index_in) took 50."""
+def link_ids(table: pa.Table | None, stats: dict, lookup: pa.ChunkedArray | None = None):
+    """Distinct URLs (bytes; sources by first appearance, then the other targets), each row's source and target
+    ids, and the node id of each URL in `lookup` (-1 where no link names it); rows with a blank URL are left out
+    and counted in `stats`. The metadata's URLs are looked up by hashing them with the links' cells: at 1M links
+    10 ms of CPU, where a second hash table (pc.index_in) took 50."""
     urls, src, tgt = pa.nulls(0, pa.binary()), np.empty(0, np.int32), np.empty(0, np.int32)
     found = np.full(0 if lookup is None else len(lookup), -1, np.int32)
-    if table is not None and table.num_rows:
-        columns = [table.column(0), table.column(1)] + ([] if lookup is None else [lookup])
-        urls, ids = global_ids(columns)
-        src, tgt = ids[0], ids[1]
-        in_links = int(max(src.max(), tgt.max())) + 1  # the lookup's own URLs come after every link's
-        urls = urls.slice(0, in_links)
-        if lookup is not None:
-            found = np.where(ids[2] < in_links, ids[2], -1)
-        urls, src, tgt, found = _drop_blank(urls, src, tgt, found, stats)
-    key = (src.astype(np.uint64) << np.uint64(32)) | tgt.astype(np.uint64)
-    del src, tgt
-    stats["edges_read"] = int(len(key))
+    if table is None or not table.num_rows:
+        return urls, src, tgt, found
+    urls, ids = global_ids([table.column(0), table.column(1)] + ([] if lookup is None else [lookup]))
+    src, tgt = ids[0], ids[1]
+    in_links = int(max(src.max(), tgt.max())) + 1  # the lookup's own URLs come after every link's
+    if lookup is not None:
+        found = np.where(ids[2] < in_links, ids[2], -1)
+    return _drop_blank(urls.slice(0, in_links), src, tgt, found, stats)
+
+
+def _sorted_distinct(key: np.ndarray) -> np.ndarray:
     # Timsort: crawl exports list a page's links together, and on such runs it is 5-15x faster than quicksort
     # (1M links of the benchmark's graph: 27 ms against 54 ms; on shuffled rows 20% slower).
     key.sort(kind="stable")
-    if len(key):
-        key = key[np.concatenate(([True], key[1:] != key[:-1]))]
+    return key[np.concatenate(([True], key[1:] != key[:-1]))] if len(key) else key
+
+
+def distinct_edges(src: np.ndarray, tgt: np.ndarray, stats: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct edges without self-links, sorted by source then target; `stats` gets what was dropped."""
+    key = (src.astype(np.uint64) << np.uint64(32)) | tgt.astype(np.uint64)
+    stats["edges_read"] = int(len(key))
+    # Sources below and above the middle id are sorted apart on two cores; one follows the other.
+    low = key < (np.uint64(int(src.max(initial=0)) // 2) << np.uint64(32))
+    with ThreadPoolExecutor(2) as pool:
+        key = np.concatenate(list(pool.map(_sorted_distinct, [key[low], key[~low]])))
     stats["duplicates"] = stats["edges_read"] - int(len(key))
     source = (key >> np.uint64(32)).astype(np.uint32)
     target = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     self_link = source == target
     stats["self_links"] = int(self_link.sum())
     # Self-links are dropped: a page linking to itself says nothing about the site's structure and draws nothing.
-    return urls, source[~self_link], target[~self_link], found, stats
+    return source[~self_link], target[~self_link]
 
 
 def hubs_last(urls: pa.Array, source: np.ndarray, target: np.ndarray, found: np.ndarray):
