@@ -35,7 +35,8 @@ def column_kind(values: pa.Array) -> str:
 
 
 def _write_array(path: Path, values: np.ndarray) -> None:
-    atomic_write(path, np.ascontiguousarray(values).astype(values.dtype.newbyteorder("<"), copy=False).tobytes())
+    # Written from the array's own memory: a bytes copy of it costs its size again in fresh pages.
+    atomic_write(path, memoryview(np.ascontiguousarray(values, values.dtype.newbyteorder("<"))))
 
 
 def _write_table(path: Path, table: pa.Table) -> None:

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from .arrays import arrow_of, byte_lengths, numpy_of, strings_of
+from .arrays import arrow_of, byte_lengths, strings_of
 
 BLOCK = 16 << 20  # bytes of CSV per block, parsed in parallel
 
@@ -51,18 +51,27 @@ SHARDS = 16  # URL shards hashed apart, as many at a time as there are cores (16
 
 
 def _indices(column: pa.ChunkedArray) -> np.ndarray:
-    return np.concatenate([numpy_of(c.indices, np.int32) for c in column.chunks])
+    """A dictionary-encoded column's indices as one int32 array (copied once, not once per chunk)."""
+    return np.concatenate([np.frombuffer(c.indices.buffers()[1], np.int32, len(c), c.indices.offset * 4)
+                           for c in column.chunks])
 
 
 def _shard_of(cells: pa.Array) -> np.ndarray:
-    """Each cell's shard, from its URL's length, last and middle byte: equal URLs always share a shard."""
+    """Each cell's shard, from its URL's length, last and middle byte: equal URLs always share a shard. Few and
+    small temporaries: each fresh one costs page faults (microseconds each on a virtual machine)."""
     offsets = np.frombuffer(cells.buffers()[1], np.int32, len(cells) + 1, cells.offset * 4)
     data = cells.buffers()[2]
     data = np.frombuffer(data, np.uint8) if data is not None and data.size else np.zeros(1, np.uint8)
     length = np.diff(offsets)
-    last = np.where(length > 0, data[np.maximum(offsets[1:] - 1, 0)], 0)
-    middle = np.where(length > 0, data[np.minimum(offsets[:-1] + length // 2, len(data) - 1)], 0)
-    return (length.astype(np.uint8) * np.uint8(31) + last + middle) & np.uint8(SHARDS - 1)
+    at = offsets[1:] - 1
+    np.maximum(at, 0, out=at)
+    shard = data[at]  # the last byte
+    at -= length >> 1
+    shard += data[at]  # the middle byte
+    shard += length.astype(np.uint8) * np.uint8(31)
+    shard[length == 0] = 0  # an empty cell's bytes above belong to its neighbours
+    shard &= np.uint8(SHARDS - 1)
+    return shard
 
 
 def _encode_shard(chunks: list[pa.Array], shards: list[np.ndarray], starts: list[int], shard: int,
@@ -74,15 +83,19 @@ def _encode_shard(chunks: list[pa.Array], shards: list[np.ndarray], starts: list
     for chunk, of, start in zip(chunks, shards, starts):
         at = np.flatnonzero(of == shard)
         taken.append(chunk.take(arrow_of(at)))
-        positions.append(at + start)
+        at += start
+        positions.append(at)
     encoded = pc.dictionary_encode(pa.chunked_array(taken, pa.binary()))
     del taken
     if not encoded.num_chunks:  # an empty shard: Arrow leaves out empty chunks
         return pa.nulls(0, pa.binary()), np.empty(0, np.int64)
     local, positions = _indices(encoded), np.concatenate(positions)
     ids[positions] = local
-    # Ids come in order of first appearance: a cell is its value's first when its id exceeds every id before it.
-    first = local > np.maximum.accumulate(np.concatenate(([-1], local[:-1])).astype(np.int32))
+    # Ids come in order of first appearance: a cell is its value's first where the running maximum id grows.
+    high = np.maximum.accumulate(local)
+    first = np.empty(len(high), bool)
+    first[0] = True
+    np.not_equal(high[1:], high[:-1], out=first[1:])
     return encoded.chunk(0).dictionary, positions[first]
 
 
@@ -172,19 +185,21 @@ def _sorted_distinct(key: np.ndarray) -> np.ndarray:
 
 def distinct_edges(src: np.ndarray, tgt: np.ndarray, stats: dict) -> tuple[np.ndarray, np.ndarray]:
     """The distinct edges without self-links, sorted by source then target; `stats` gets what was dropped."""
-    key = (src.astype(np.uint64) << np.uint64(32)) | tgt.astype(np.uint64)
+    key = src.astype("<u8")  # little-endian: the target is the low 32-bit word, the source the high one
+    np.left_shift(key, np.uint64(32), out=key)
+    np.bitwise_or(key, tgt, out=key, dtype=np.uint64, casting="unsafe")
     stats["edges_read"] = int(len(key))
     # Sources below and above the middle id are sorted apart on two cores; one follows the other.
     low = key < (np.uint64(int(src.max(initial=0)) // 2) << np.uint64(32))
     with ThreadPoolExecutor(2) as pool:
-        key = np.concatenate(list(pool.map(_sorted_distinct, [key[low], key[~low]])))
+        key = np.concatenate(list(pool.map(_sorted_distinct, [key[low], key[~low]]))).astype("<u8", copy=False)
     stats["duplicates"] = stats["edges_read"] - int(len(key))
-    source = (key >> np.uint64(32)).astype(np.uint32)
-    target = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    self_link = source == target
-    stats["self_links"] = int(self_link.sum())
+    words = key.view("<u4")
+    source, target = words[1::2], words[0::2]
+    keep = source != target
     # Self-links are dropped: a page linking to itself says nothing about the site's structure and draws nothing.
-    return source[~self_link], target[~self_link]
+    stats["self_links"] = int(len(key) - keep.sum())
+    return source[keep].astype(np.uint32, copy=False), target[keep].astype(np.uint32, copy=False)
 
 
 def hubs_last(urls: pa.Array, source: np.ndarray, target: np.ndarray, found: np.ndarray):
