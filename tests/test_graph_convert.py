@@ -184,3 +184,24 @@ def test_search_never_matches_across_two_urls_and_many_matches_still_rank(folder
     assert [h["url"] for h in search(table, index, "https://s/X1", limit=3)] == [
         "https://s/x1", "https://s/x10", "https://s/x11"]
     assert len(search(table, index, "https://s/", limit=50)) == 50  # 6002 matches: Arrow's scan
+
+
+def test_sharded_ids_are_those_of_one_dictionary_encode_over_all_cells():
+    """The conversion hashes URLs in shards on every core; the ids and their order must be those of one pass."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from server.graph.distinct import distinct_ids
+
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        vocab = [bytes(rng.integers(0, 256, rng.integers(0, 6)).tolist()) for _ in range(rng.integers(1, 40))]
+        columns = []
+        for _ in range(rng.integers(1, 4)):
+            values = pa.array([vocab[i] for i in rng.integers(0, len(vocab), rng.integers(1, 200))], pa.binary())
+            cut = int(rng.integers(0, len(values) + 1))  # chunks that are slices, one maybe empty
+            columns.append(pa.chunked_array([values.slice(0, cut), values.slice(cut)], pa.binary()))
+        values, ids = distinct_ids(columns)
+        one_pass = pc.dictionary_encode(pa.chunked_array([c for col in columns for c in col.chunks], pa.binary()))
+        assert values.equals(one_pass.chunk(0).dictionary)
+        assert np.concatenate(ids).tolist() == [i for c in one_pass.chunks for i in c.indices.to_pylist()]

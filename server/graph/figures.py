@@ -2,6 +2,7 @@
 metadata, highest PageRank first) and `{project}_{slug}_orphans.csv` (metadata rows no link reaches)."""
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from .arrays import arrow_of
 
 FIGURES = ("pagerank", "rank", "inbound", "outbound")  # node-table columns the converter computes itself
 PAGE_HEADER = {"inbound": "inlinks", "outbound": "outlinks"}
+PARTS = 8  # pieces of the pages file formatted side by side
 
 
 def ranks(pagerank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -29,12 +31,25 @@ def write_csv(path: Path, table: pa.Table) -> None:
         pcsv.write_csv(table, tmp)
 
 
-def write_pages(path: Path, nodes: pa.Table, order: np.ndarray) -> None:
-    """url,pagerank,inlinks,outlinks then the metadata columns, one row per page, highest PageRank first."""
+def _csv_bytes(table: pa.Table, header: bool) -> pa.Buffer:
+    sink = pa.BufferOutputStream()
+    pcsv.write_csv(table, sink, pcsv.WriteOptions(include_header=header))
+    return sink.getvalue()
+
+
+def write_pages(path: Path, nodes: pa.Table, order: np.ndarray, pool: Executor) -> None:
+    """url,pagerank,inlinks,outlinks then the metadata columns, one row per page, highest PageRank first.
+    Arrow's CSV writer formats on one core; the rows are formatted in PARTS pieces on the pool's threads and
+    written in order (at 1M links 70 ms of CPU, mostly the floats)."""
     names = ["url", "pagerank", "inbound", "outbound"] + [c for c in nodes.column_names if c not in FIGURES
                                                           and c != "url"]
-    table = nodes.select(names).take(arrow_of(order.astype(np.int64)))
-    write_csv(path, table.rename_columns([PAGE_HEADER.get(n, n) for n in names]))
+    table = nodes.select(names).rename_columns([PAGE_HEADER.get(n, n) for n in names])
+    bounds = np.linspace(0, len(order), PARTS + 1).astype(np.int64)
+    parts = pool.map(lambda i: _csv_bytes(table.take(arrow_of(order[bounds[i]:bounds[i + 1]].astype(np.int64))),
+                                          header=i == 0), range(PARTS))
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        for part in parts:
+            f.write(part)
 
 
 def orphan_rows(node_of: np.ndarray, inbound: np.ndarray) -> np.ndarray:
