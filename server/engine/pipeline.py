@@ -73,9 +73,10 @@ class RunStore:
         return self.get(workflow, run_id)
 
     def change(self, workflow: str, run_id: str, *, put: dict | None = None, remove=(), present: dict | None = None,
-               absent=()) -> bool:
+               absent=()) -> Run | None:
         """The one write: set `put` keys and drop `remove` keys (dotted paths) in a single UPDATE, only if every
-        `present` key holds its value (or any value, for ANY) and every `absent` key is missing. True if written.
+        `present` key holds its value (or any value, for ANY) and every `absent` key is missing. The run as written
+        (the statement returns it: no second read), or None if the conditions refused it.
 
         The conditions sit in the same statement as the write, so an answer racing a revert in another tab, or a
         background result computed from answers since reverted, is refused instead of stored after a gap."""
@@ -85,7 +86,7 @@ class RunStore:
             params += [_path(key), json.dumps(value)]
         return self._update(workflow, run_id, sets, params, present or {}, absent)
 
-    def _update(self, workflow, run_id, sets, params, present, absent) -> bool:
+    def _update(self, workflow, run_id, sets, params, present, absent) -> Run | None:
         ts = now()
         where, wparams = [], []
         for key, value in present.items():
@@ -99,15 +100,16 @@ class RunStore:
             where.append("json_type(data, ?) IS NULL")
             wparams.append(_path(key))
         guard = "".join(f" AND {w}" for w in where)
-        self.db.execute(f"UPDATE pipeline SET data = json_set({sets}, '$.updated', ?), updated = ? "
-                        f"WHERE workflow = ? AND id = ?{guard}", [*params, ts, ts, workflow, run_id, *wparams])
-        return self.db.conn.changes() > 0
+        rows = self.db.conn.execute(f"UPDATE pipeline SET data = json_set({sets}, '$.updated', ?), updated = ? "
+                                    f"WHERE workflow = ? AND id = ?{guard} RETURNING data",
+                                    [*params, ts, ts, workflow, run_id, *wparams]).fetchall()
+        return Run(workflow, run_id, json.loads(rows[0][0])) if rows else None
 
     def set_step(self, workflow: str, run_id: str, step_id: str, value, overwrite: bool = False,
                  requires=()) -> bool:
         """Store one step's value; without `overwrite` the first answer wins (a repeated submit is harmless)."""
         return self.change(workflow, run_id, put={step_id: value}, present=dict.fromkeys(requires, ANY),
-                           absent=() if overwrite else (step_id,))
+                           absent=() if overwrite else (step_id,)) is not None
 
     def clear(self, workflow: str, run_id: str, step_ids: list[str]) -> None:
         """Remove these steps' data."""

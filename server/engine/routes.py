@@ -151,8 +151,8 @@ class CardRoutes:
             value = await maybe_await(w.submit(step, form, run))
         except Invalid as e:
             return step.raw(form), str(e)
-        if w.store_answer(run, step, value):
-            w.on_step_done(step, self.load(w, run.id))
+        if stored := w.store_answer(run, step, value):
+            w.on_step_done(step, stored)
             w.start_next(run.id, step.id)
         return None, None
 

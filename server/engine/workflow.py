@@ -211,18 +211,19 @@ class Workflow:
         """The earlier steps' values, which a later value is valid for."""
         return {s: run[s] for s in self.step_ids[:self.step_ids.index(step_id)] if run.done(s)}
 
-    def store_answer(self, run: Run, step: Step, value) -> bool:
+    def store_answer(self, run: Run, step: Step, value) -> Run | None:
+        """The run with this answer stored, or None if its state refused it (RunStore.change)."""
         earlier = self.step_ids[:self.step_ids.index(step.id)]
         return self.ctx.runs.change(self.name, run.id, put={step.id: value}, remove=[f"{REFILL}.{step.id}"],
                                     present=dict.fromkeys(earlier, ANY), absent=(step.id, FINALIZE))
 
-    def store_result(self, run_id: str, step: Step, value, basis: dict) -> bool:
+    def store_result(self, run_id: str, step: Step, value, basis: dict) -> Run | None:
         """A background value, kept only while every earlier answer is still the one it was made from."""
         stored = self.ctx.runs.change(self.name, run_id, put={step.id: value},
                                       remove=[f"working.{step.id}", f"{REFILL}.{step.id}"], present=basis,
                                       absent=(step.id, FINALIZE))
         if stored:
-            self.on_step_done(step, self.ctx.runs.get(self.name, run_id))
+            self.on_step_done(step, stored)
             self.start_next(run_id, step.id)
         return stored
 
@@ -235,7 +236,7 @@ class Workflow:
         if run.first_unfinished(self.step_ids) == nxt.id:
             self.ctx.jobs.ensure(self, run, nxt)
 
-    def revert(self, run: Run, step_id: str) -> bool:
+    def revert(self, run: Run, step_id: str) -> Run | None:
         """Clear a step and every later one; their answers are kept as the fields' pre-filled values."""
         i = self.step_ids.index(step_id)
         cleared = [s for s in self.step_ids[i:] if run.done(s)]
@@ -244,7 +245,7 @@ class Workflow:
                                     remove=[*cleared, *(f"working.{s}" for s in self.step_ids[i:])],
                                     present={s: run[s] for s in cleared}, absent=(FINALIZE,))
 
-    def set_final(self, run: Run, final: bool) -> bool:
+    def set_final(self, run: Run, final: bool) -> Run | None:
         if final:
             return self.ctx.runs.change(self.name, run.id, put={FINALIZE: {"finalized": True}},
                                         present=dict.fromkeys(self.step_ids, ANY))
