@@ -26,7 +26,6 @@ HEAD = [
     Link(rel="icon", href="/static/icon.svg", type="image/svg+xml"),
     Script(src="/static/vendor/htmx.min.js"),
     Script(src="/static/vendor/htmx-ext-ws.min.js"),
-    Script(src="/static/vendor/Sortable.min.js"),
     Script(src="/static/vendor/marked.min.js"),
     Script(src="/static/vendor/purify.min.js"),
     Script(src="/static/app.js", defer=True),

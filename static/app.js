@@ -45,7 +45,7 @@ htmx.onLoad(function (root) {
   // Drag-and-drop lists: SortableJS reorders, the form's "end" trigger tells the server the new order.
   root.querySelectorAll(".sortable").forEach(function (el) {
     var list = el.querySelector("ul") || el;
-    if (list.sortable) return;
+    if (list.sortable || !window.Sortable) return;  // SortableJS is loaded by the pages that reorder (tasks)
     list.sortable = new Sortable(list, {
       animation: 150,
       handle: ".handle",

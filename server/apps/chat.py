@@ -44,7 +44,8 @@ def register(ctx, rt):
                 hx_trigger=f"load, every {STATUS_EVERY}", hx_swap="innerHTML"),
             chat_log(llm),
             Form(Textarea(name="msg", rows=2, maxlength=MAX_MESSAGE, required=True, aria_label="Message",
-                          placeholder="Ask the local LLM… (Enter sends, Shift+Enter for a new line)"),
+                          placeholder="Ask the local LLM…",  # the whole hint did not fit a narrow panel's two lines
+                          title="Enter sends; Shift+Enter starts a new line"),
                  Button("Send", type="submit"), id="chat-form", ws_send=True),
             Div(id="chat-effects", hidden=True),
             id="chat", cls="chat-panel", hx_ext="ws", ws_connect="/chat/ws")

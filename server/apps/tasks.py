@@ -1,5 +1,5 @@
 """Tasks: a to-do list per profile, reordered by drag and drop (priority is the list order)."""
-from fasthtml.common import H1, A, APIRouter, Button, Div, Form, Hidden, Input, Li, P, Span, Strong, Ul
+from fasthtml.common import H1, A, APIRouter, Button, Div, Form, Hidden, Input, Li, P, Script, Span, Strong, Ul
 
 from ..context import MenuEntry
 from ..current_profile import choose_profile, current_profile
@@ -8,6 +8,8 @@ from ..engine.cards import error_note
 from ..layout import icon, page
 
 ORDER = 30
+# Drag-and-drop reordering, loaded here only: no other page needs it (every page had parsed it at start-up).
+SORTABLE = Script(src="/static/vendor/Sortable.min.js")
 MAX_TEXT = 500
 
 
@@ -110,7 +112,7 @@ def register(ctx, rt):
         return page(ctx, "Tasks", H1("Tasks"),
                     P("For ", Strong(profile.menu_name, cls="task-profile"),
                       " (the current profile: change it in the sidebar).", cls="lead"),
-                    add_form(), task_list(tasks.for_profile(profile.id)), current="/tasks")
+                    add_form(), task_list(tasks.for_profile(profile.id)), SORTABLE, current="/tasks")
 
     @ar("/tasks", methods=["post"])
     def add(text: str = ""):
