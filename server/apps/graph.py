@@ -148,6 +148,14 @@ class Graphs:
 def register(ctx, rt):
     ctx.menu.append(MenuEntry("/graph", "Link graphs", "Apps", ORDER, "Every downloaded link graph, drawn in the app."))
     graphs, ar = Graphs(ctx), APIRouter()
+    screen_routes(ctx, ar, graphs)
+    data_routes(ar, graphs)
+    insights.routes(ctx, ar, graphs)
+    return ar
+
+
+def screen_routes(ctx, ar, graphs: Graphs):
+    """The pages: the list of graphs, a graph's viewer (or its converting card), and saving the drawing as PNG."""
 
     @ar("/graph", methods=["get"])
     def index():
@@ -173,6 +181,25 @@ def register(ctx, rt):
             return views.failed_card("The links file is no longer in the downloads folder.")
         return await graphs.body(org, project, slug, files)
 
+    @ar("/graph/{org}/{project}/{slug}/png", methods=["post"])
+    async def save_png(req: Request, org: str, project: str, slug: str):
+        files = graphs.locate(org, project, slug)
+        if files is None:
+            return Response("No such graph.", status_code=404)
+        refused = Small("That was not a PNG image of a sensible size; nothing was saved.", cls="error")
+        if int(req.headers.get("content-length") or 0) > MAX_PNG:
+            return refused
+        image = await req.body()
+        if not image.startswith(PNG_MAGIC) or len(image) > MAX_PNG:
+            return refused
+        target = await asyncio.to_thread(save_image, files, image)
+        shown = target.relative_to(graphs.downloads)
+        return Small("Saved ", Code(str(shown)), " in the downloads folder.", cls="saved", data_path=str(shown))
+
+
+def data_routes(ar, graphs: Graphs):
+    """What the viewer's script fetches: the typed arrays, a metadata column, search hits and a page's card."""
+
     @ar("/graph/{org}/{project}/{slug}/data/{name}", methods=["get"])
     def data(org: str, project: str, slug: str, name: str):
         found = graphs.ready(org, project, slug)
@@ -194,21 +221,3 @@ def register(ctx, rt):
     def node(org: str, project: str, slug: str, index: int):
         card = graphs.node_card(org, project, slug, index)
         return Response("not found", status_code=404) if card is None else card
-
-    @ar("/graph/{org}/{project}/{slug}/png", methods=["post"])
-    async def save_png(req: Request, org: str, project: str, slug: str):
-        files = graphs.locate(org, project, slug)
-        if files is None:
-            return Response("No such graph.", status_code=404)
-        refused = Small("That was not a PNG image of a sensible size; nothing was saved.", cls="error")
-        if int(req.headers.get("content-length") or 0) > MAX_PNG:
-            return refused
-        image = await req.body()
-        if not image.startswith(PNG_MAGIC) or len(image) > MAX_PNG:
-            return refused
-        target = await asyncio.to_thread(save_image, files, image)
-        shown = target.relative_to(graphs.downloads)
-        return Small("Saved ", Code(str(shown)), " in the downloads folder.", cls="saved", data_path=str(shown))
-
-    insights.routes(ctx, ar, graphs)
-    return ar

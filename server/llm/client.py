@@ -244,12 +244,15 @@ class LLM:
         import httpx
         import ollama
 
-        client = ollama.AsyncClient(host=self.host, timeout=httpx.Timeout(None, connect=CHECK_TIMEOUT))
+        # The connections are ours to close: ollama 0.6 (nixpkgs) has no AsyncClient.close(), and the client hands
+        # its keyword arguments to httpx (ollama-python's README), so it gets a transport we close ourselves.
+        transport = httpx.AsyncHTTPTransport(verify=tls(self.host))
+        client = ollama.AsyncClient(host=self.host, timeout=httpx.Timeout(None, connect=CHECK_TIMEOUT),
+                                    transport=transport)
         try:
             async for part in await client.pull(model, stream=True):
                 yield part
         finally:
-            # ollama 0.6 (nixpkgs) has no AsyncClient.close(); its httpx client is closed directly there.
-            await (client.close() if hasattr(client, "close") else client._client.aclose())
+            await transport.aclose()
             self.capabilities.forget()
             self.forget_status()
