@@ -18,6 +18,13 @@ def valid_mask(arr: pa.Array) -> np.ndarray:
     return _valid(arr) if arr.null_count else np.ones(len(arr), bool)
 
 
+def bools_of(arr: pa.Array) -> np.ndarray:
+    """A boolean array's values as numpy bools (Arrow packs them in bits); nulls read as False."""
+    values = np.unpackbits(np.frombuffer(arr.buffers()[1], np.uint8), count=arr.offset + len(arr),
+                           bitorder="little")[arr.offset:].view(bool)
+    return values & valid_mask(arr) if arr.null_count else values
+
+
 def numpy_of(arr: pa.Array, dtype, fill=None) -> np.ndarray:
     """A fixed-width array's values (a copy); nulls become `fill`."""
     dtype = np.dtype(dtype)
