@@ -208,3 +208,14 @@ def test_sharded_ids_are_those_of_one_dictionary_encode_over_all_cells():
         one_pass = pc.dictionary_encode(pa.chunked_array([c for col in columns for c in col.chunks], pa.binary()))
         assert values.equals(one_pass.chunk(0).dictionary)
         assert np.concatenate(ids).tolist() == [i for c in one_pass.chunks for i in c.indices.to_pylist()]
+
+
+def test_stable_order_is_numpys_stable_argsort_also_above_16_bits():
+    from server.graph.arrays import stable_order
+
+    rng = np.random.default_rng(9)
+    for _ in range(200):
+        n = int(rng.integers(0, 300))
+        counts = rng.integers(0, 4 if rng.random() < 0.5 else 70_000, n)
+        counts[rng.integers(0, n, 3) if n else []] = 65_535  # ties at the cap, whose order is then fixed up
+        assert stable_order(counts).tolist() == np.argsort(counts, kind="stable").tolist()

@@ -31,13 +31,17 @@ def _shard_of(cells: pa.Array) -> np.ndarray:
     data = cells.buffers()[2]
     data = np.frombuffer(data, np.uint8) if data is not None and data.size else np.zeros(1, np.uint8)
     length = np.diff(offsets)
+    empty = length == 0
+    shard = length.astype(np.uint8)
+    shard *= np.uint8(31)
     at = offsets[1:] - 1
     np.maximum(at, 0, out=at)
-    shard = data[at]  # the last byte
-    at -= length >> 1
-    shard += data[at]  # the middle byte
-    shard += length.astype(np.uint8) * np.uint8(31)
-    shard[length == 0] = 0  # an empty cell's bytes above belong to its neighbours
+    byte = data[at]  # the last byte
+    shard += byte
+    length >>= 1
+    at -= length
+    shard += np.take(data, at, out=byte)  # the middle byte
+    shard[empty] = 0  # an empty cell's bytes above belong to its neighbours
     shard &= np.uint8(SHARDS - 1)
     if len(cells) > 1:
         shard[1:][bools_of(pc.equal(cells.slice(1), cells.slice(0, len(cells) - 1)))] = REPEAT

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from .arrays import arrow_of, byte_lengths, strings_of
+from .arrays import arrow_of, byte_lengths, stable_order, strings_of
 from .distinct import distinct_ids
 
 BLOCK = 16 << 20  # bytes of CSV per block, parsed in parallel
@@ -97,30 +97,40 @@ def link_ids(table: pa.Table | None, stats: dict, lookup: pa.ChunkedArray | None
     return _drop_blank(urls.slice(0, in_links), src, tgt, found, stats)
 
 
-def _sorted_distinct(key: np.ndarray) -> np.ndarray:
+def _sorted_distinct(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Sources and targets of the distinct keys, sorted, without self-links; and how many distinct keys there were.
+    Each half's edges are finished on its own core: no concatenated copy of the keys (8 bytes a link)."""
     # Timsort: crawl exports list a page's links together, and on such runs it is 5-15x faster than quicksort
     # (1M links of the benchmark's graph: 27 ms against 54 ms; on shuffled rows 20% slower).
     key.sort(kind="stable")
-    return key[np.concatenate(([True], key[1:] != key[:-1]))] if len(key) else key
+    first = np.empty(len(key), bool)
+    first[:1] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    words = key.view("<u4")  # little-endian: the target is the low 32-bit word, the source the high one
+    source, target = words[1::2], words[0::2]
+    distinct = int(np.count_nonzero(first))
+    # Self-links are dropped: a page linking to itself says nothing about the site's structure and draws nothing.
+    first &= source != target
+    return source[first], target[first], distinct
 
 
 def distinct_edges(src: np.ndarray, tgt: np.ndarray, stats: dict) -> tuple[np.ndarray, np.ndarray]:
     """The distinct edges without self-links, sorted by source then target; `stats` gets what was dropped."""
-    key = src.astype("<u8")  # little-endian: the target is the low 32-bit word, the source the high one
+    key = src.astype("<u8")
     np.left_shift(key, np.uint64(32), out=key)
     np.bitwise_or(key, tgt, out=key, dtype=np.uint64, casting="unsafe")
     stats["edges_read"] = int(len(key))
     # Sources below and above the middle id are sorted apart on two cores; one follows the other.
     low = key < (np.uint64(int(src.max(initial=0)) // 2) << np.uint64(32))
     with ThreadPoolExecutor(2) as pool:
-        key = np.concatenate(list(pool.map(_sorted_distinct, [key[low], key[~low]]))).astype("<u8", copy=False)
-    stats["duplicates"] = stats["edges_read"] - int(len(key))
-    words = key.view("<u4")
-    source, target = words[1::2], words[0::2]
-    keep = source != target
-    # Self-links are dropped: a page linking to itself says nothing about the site's structure and draws nothing.
-    stats["self_links"] = int(len(key) - keep.sum())
-    return source[keep].astype(np.uint32, copy=False), target[keep].astype(np.uint32, copy=False)
+        halves = list(pool.map(_sorted_distinct, [key[low], key[~low]]))
+    del key, low
+    distinct = sum(h[2] for h in halves)
+    stats["duplicates"] = stats["edges_read"] - distinct
+    source = np.concatenate([h[0] for h in halves]).astype(np.uint32, copy=False)
+    target = np.concatenate([h[1] for h in halves]).astype(np.uint32, copy=False)
+    stats["self_links"] = distinct - len(source)
+    return source, target
 
 
 def hubs_last(urls: pa.Array, source: np.ndarray, target: np.ndarray, found: np.ndarray):
@@ -129,7 +139,7 @@ def hubs_last(urls: pa.Array, source: np.ndarray, target: np.ndarray, found: np.
     Returns the renumbered URLs, edges and looked-up ids, the old id of each new node, and its inbound count."""
     n = len(urls)
     inbound = np.bincount(target, minlength=n)
-    order = np.argsort(inbound, kind="stable")
+    order = stable_order(inbound)
     new_id = np.empty(n, np.uint32)
     new_id[order] = np.arange(n, dtype=np.uint32)
     found = _renumber(found, new_id)

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from .arrays import arrow_of, byte_lengths, numpy_of
+from .arrays import arrow_of, byte_lengths, numpy_of, stable_order
 
 
 def index_table(urls: pa.Array) -> pa.Table:
@@ -20,7 +20,7 @@ def index_table(urls: pa.Array) -> pa.Table:
     node ids. A search reads it from the start and stops at its first matches, which are then the best ones:
     a URL containing the query and no longer than it is the query itself."""
     lower = pc.utf8_lower(urls)
-    order = np.argsort(byte_lengths(lower), kind="stable").astype(np.uint32)
+    order = stable_order(byte_lengths(lower)).astype(np.uint32)
     return pa.table({"url": lower.take(arrow_of(order)), "node": arrow_of(order)})
 
 
