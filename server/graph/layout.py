@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arrays import stable_order
+
 SPACE = 4096.0  # cosmos' default simulation space: positions are given in its coordinates
 MAX_DEPTH = 64  # deeper chains than this are rare in sites and would cost one pass over the edges each
 
@@ -21,7 +23,7 @@ def radial_layout(source: np.ndarray, target: np.ndarray, inbound: np.ndarray, n
     depth[root], angle[root] = 0, 0.0
     frontier, seen = np.zeros(n, bool), np.zeros(n, bool)
     frontier[root] = seen[root] = True
-    parent_of = np.empty(n, source.dtype)
+    parent_of, rank = np.empty(n, source.dtype), np.empty(n, np.int64)
     d = 0
     while d < MAX_DEPTH and len(source):
         reach = frontier[source]
@@ -37,10 +39,12 @@ def radial_layout(source: np.ndarray, target: np.ndarray, inbound: np.ndarray, n
         child = np.flatnonzero(frontier)
         parent = parent_of[child]
         seen[child] = True
-        # Children sorted by their parent's angle share out the next ring: each branch stays in its sector. Ties
-        # keep the children's ascending ids (a stable sort; np.lexsort on both keys took a third longer).
-        order = np.argsort(angle[parent], kind="stable")
-        child = child[order]
+        # Children sorted by their parent's angle share out the next ring: each branch stays in its sector; ties
+        # keep the children's ascending ids. The parents, the ring before, have an angle each: they are ordered
+        # among themselves and their children by that rank, a radix sort (at 1M links 27 ms to 5 for np.lexsort).
+        parents = np.flatnonzero(np.bincount(parent, minlength=n))
+        rank[parents[np.argsort(angle[parents], kind="stable")]] = np.arange(len(parents))
+        child = child[stable_order(rank[parent])]
         d += 1
         depth[child] = d
         angle[child] = (np.arange(len(child)) + 0.5) / len(child) * 2 * np.pi
