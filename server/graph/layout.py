@@ -31,7 +31,7 @@ def radial_layout(source: np.ndarray, target: np.ndarray, inbound: np.ndarray, n
         if not reach.any():
             break
         # Each child's first parent among the edges: scattered in reverse, so the first one is written last and
-        # stays; a flag per node instead of np.unique's sort of every edge reached (at 1M links 40 ms to 15).
+        # stays; a flag per node instead of np.unique's sort of every edge reached.
         parent_edges, child_edges = source[reach], target[reach]
         parent_of[child_edges[::-1]] = parent_edges[::-1]
         frontier[:] = False
@@ -41,7 +41,8 @@ def radial_layout(source: np.ndarray, target: np.ndarray, inbound: np.ndarray, n
         seen[child] = True
         # Children sorted by their parent's angle share out the next ring: each branch stays in its sector; ties
         # keep the children's ascending ids. The parents, the ring before, have an angle each: they are ordered
-        # among themselves and their children by that rank, a radix sort (at 1M links 27 ms to 5 for np.lexsort).
+        # among themselves and their children by that rank, a radix sort instead of np.lexsort's (with the flags
+        # above, the layout at 1M links takes 27 ms of CPU instead of 41, the same positions).
         parents = np.flatnonzero(np.bincount(parent, minlength=n))
         rank[parents[np.argsort(angle[parents], kind="stable")]] = np.arange(len(parents))
         child = child[stable_order(rank[parent])]
