@@ -130,6 +130,23 @@ async def _narration_is_posted_in_order_and_never_awaited_by_the_caller(tmp_path
     assert [m.content for m in llm.store.history()] == [f"step {i}" for i in range(20)]
 
 
+def test_narration_while_ollama_is_known_off_is_dropped_without_a_turn_and_rechecked_once_stale(tmp_path):
+    run(_narration_while_ollama_is_known_off(tmp_path))
+
+
+async def _narration_while_ollama_is_known_off(tmp_path):
+    ctx = make_ctx(tmp_path, "http://127.0.0.1:9")
+    llm = services(ctx)
+    assert llm.llm.reused_status() is None  # never asked: the turn's own check runs
+    assert not (await llm.llm.status()).ready
+    assert llm.llm.reused_status() is not None
+    taken = []
+    assert await llm.assistant.explain(lambda: taken.append("asked"))
+    assert taken == ["asked"] and llm.assistant.narrating is None  # no reply task was started
+    llm.llm._checked -= 10  # stale: the next narration checks Ollama again, through the turn
+    assert llm.llm.reused_status() is None
+
+
 # --- Ollama as its public references describe it (ollama/ollama, ollama/ollama-python) ---
 
 # The examples in ollama-python's `_parse_host` docstring (ollama/_client.py), which the app must read alike.

@@ -92,6 +92,12 @@ class Assistant:
         `take()` is called once the turn comes and returns the messages to send (None: nothing left to say), so
         a burst of narration that queued meanwhile is folded into this one reply. False when a user's message
         stopped the reply: the caller says it again later."""
+        known = self.llm.reused_status()
+        if known is not None and not known.ready and not (self.turns.busy or self.turns.waiting):
+            # Ollama is not there (asked moments ago): what the turn would do, without the turn and a task (a third
+            # of each narrated answer's time on the server's loop while Ollama is off).
+            take()
+            return True
         async with self.turns.take(NARRATION):
             messages = take()
             if not messages:

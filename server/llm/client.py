@@ -145,6 +145,12 @@ class LLM:
         """The last check's answer for the current address, without checking (for pages that must not wait)."""
         return self._status if self._status and self._status.host == self.host else None
 
+    def reused_status(self) -> Status | None:
+        """What `status()` would answer right now without checking (a fresh answer, no check under way), else None."""
+        if self._check_lock.locked() or not self._status or time.monotonic() - self._checked >= STATUS_TTL:
+            return None
+        return self._status if self._status.host == self.host else None
+
     async def status(self) -> Status:
         """Ollama's state, checked at most every few seconds and never waiting more than CHECK_TIMEOUT."""
         async with self._check_lock:  # concurrent pages share one check
