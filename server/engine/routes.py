@@ -140,21 +140,24 @@ class CardRoutes:
         if step_id != run.first_unfinished(w.step_ids) and not run.done(step_id) and not run.finalized:
             # An earlier step is missing: send the user back up the chain to it.
             return w.chain_start(run.id), HtmxResponseHeaders(retarget=f"#{self.name}-chain", reswap="innerHTML")
-        value, error = await self.answer(w, run, step, form)
-        return w.card(self.load(w, run.id), step_id, value=value, error=error)
+        shown, value, error = await self.answer(w, run, step, form)
+        return w.card(shown or self.load(w, run.id), step_id, value=value, error=error)
 
     async def answer(self, w, run, step, form):
-        """Check and store one answer: (what to put back in the field, the message) if it was refused."""
+        """Check and store one answer: (the run as it now stands if known without reading it again, what to put back
+        in the field and the message if it was refused)."""
         if run.done(step.id) or run.finalized or step.id != run.first_unfinished(w.step_ids):
-            return None, None  # a repeated submit, or one out of order: the state already says what to show
+            return run, None, None  # a repeated submit, or one out of order: the state already says what to show
         try:
             value = await maybe_await(w.submit(step, form, run))
         except Invalid as e:
-            return step.raw(form), str(e)
-        if stored := w.store_answer(run, step, value):
-            w.on_step_done(step, stored)
-            w.start_next(run.id, step.id)
-        return None, None
+            return None, step.raw(form), str(e)  # a workflow's check may await: the run is read again
+        stored = w.store_answer(run, step, value)
+        if stored is None:
+            return None, None, None  # the run changed meanwhile (another tab): show it as it is now
+        w.on_step_done(step, stored)
+        # The stored run, as the write returned it, unless starting a background step wrote to it again.
+        return None if w.start_next(run.id, step.id) else stored, None, None
 
     async def revert(self, step_id: str, pipeline_id: str = "", confirm: str = ""):
         w = self.current()

@@ -227,14 +227,16 @@ class Workflow:
             self.start_next(run_id, step.id)
         return stored
 
-    def start_next(self, run_id: str, step_id: str) -> None:
-        """A background step right after a stored one starts at once, not when its card is first shown."""
+    def start_next(self, run_id: str, step_id: str) -> bool:
+        """A background step right after a stored one starts at once, not when its card is first shown; whether the
+        next step is one (its start may have written to the run)."""
         nxt = self.by_id.get(self.next_id(step_id))
         if not (nxt and nxt.background):
-            return  # the run is read only when there is a background step to start: not on every answer
+            return False  # the run is read only when there is a background step to start: not on every answer
         run = self.ctx.runs.get(self.name, run_id)
         if run.first_unfinished(self.step_ids) == nxt.id:
             self.ctx.jobs.ensure(self, run, nxt)
+        return True
 
     def revert(self, run: Run, step_id: str) -> Run | None:
         """Clear a step and every later one; their answers are kept as the fields' pre-filled values."""
