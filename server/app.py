@@ -5,13 +5,13 @@ import os
 from functools import partial
 
 from fasthtml.common import FastHTML
-from starlette.staticfiles import StaticFiles
 
 from . import layout, lifecycle, logs, recovery
 from .app_files import FOLDER as APPS_FOLDER
 from .app_files import AppFiles
+from .bundles import static_mount
 from .apps import discover_apps
-from .config import STATIC_DIR, Config
+from .config import Config
 from .context import Context
 from .engine import RunStore
 from .engine.loader import WorkflowFiles, user_folder
@@ -40,7 +40,7 @@ def create_app(cfg: Config | None = None) -> FastHTML:
     # Host, Origin and launch-secret checks in front of every route, WebSockets included.
     app.add_middleware(SecurityMiddleware, cfg=cfg)
     os.chmod(cfg.data_dir / ".sesskey", 0o600)  # FastHTML writes its session key with the default umask
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.router.routes.append(static_mount())
     rt = app.route
 
     @rt("/healthz")

@@ -206,3 +206,20 @@ def test_open_folder_shows_a_toast(sized, app):
     expect(toast).to_have_text("Opened the folder in your file manager.")
     assert inside_viewport(sized, "#toasts .toast")
     wait_for(lambda: str(app.downloads_dir.resolve()) in app.opened.read_text().split(), what="the file manager")
+
+
+def test_home_page_loads_with_three_static_requests_and_draws_its_icons(browser, app):
+    """Chromium opens six connections to a host: the head's CSS and scripts come joined, the icons inline."""
+    context = browser.new_context(viewport={"width": 1200, "height": 820})
+    page = context.new_page()
+    page.goto(app.ready_url)
+    settled(page)
+    before_load = page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter(r => r.name.includes('/static/') && r.startTime < performance.timing.loadEventStart - performance.timing.navigationStart)
+        .map(r => new URL(r.name).pathname)""")
+    assert sorted(before_load) == ["/static/bundle/head.css", "/static/bundle/head.js", "/static/bundle/page.js"]
+    drawn = page.eval_on_selector_all("nav.sidebar svg.icon", "es => es.map(e => e.getBoundingClientRect().width)")
+    assert drawn and all(width > 0 for width in drawn)
+    # The symbols' outlines, not only empty boxes: the inline sprite is where `<use>` finds them.
+    assert page.evaluate("() => document.querySelector('nav.sidebar svg.icon use').getBBox().width") > 0
+    context.close()

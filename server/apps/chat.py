@@ -1,7 +1,7 @@
 """The chat panel beside every screen: the stored conversation, a box to write in, answers streamed over a WebSocket."""
 import os
 
-from fasthtml.common import H2, APIRouter, Button, Div, Form, Header, Link, P, Section, Small, Textarea
+from fasthtml.common import H2, APIRouter, Button, Div, Form, Header, P, Section, Small, Textarea
 
 from ..llm import services
 from ..llm.views import message_view
@@ -36,7 +36,6 @@ def register(ctx, rt):
 
     def panel():
         return Section(
-            Link(rel="stylesheet", href="/static/chat.css"),
             Header(H2("Assistant"),
                    Button("Clear", cls="outline secondary small", hx_post="/chat/clear", hx_target="#chat-log",
                           hx_swap="innerHTML", hx_confirm="Clear the whole conversation? This cannot be undone.")),
