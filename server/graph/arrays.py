@@ -8,9 +8,14 @@ import numpy as np
 import pyarrow as pa
 
 
+def _bits(arr: pa.Array, buffer: int) -> np.ndarray:
+    """One of the array's bitmaps (0: validity; 1: a boolean array's values) as numpy bools."""
+    bits = np.frombuffer(arr.buffers()[buffer], np.uint8)
+    return np.unpackbits(bits, count=arr.offset + len(arr), bitorder="little")[arr.offset:].view(bool)
+
+
 def _valid(arr: pa.Array) -> np.ndarray:
-    bits = np.frombuffer(arr.buffers()[0], np.uint8)
-    return np.unpackbits(bits, bitorder="little")[arr.offset:arr.offset + len(arr)].astype(bool)
+    return _bits(arr, 0)
 
 
 def valid_mask(arr: pa.Array) -> np.ndarray:
@@ -20,9 +25,8 @@ def valid_mask(arr: pa.Array) -> np.ndarray:
 
 def bools_of(arr: pa.Array) -> np.ndarray:
     """A boolean array's values as numpy bools (Arrow packs them in bits); nulls read as False."""
-    values = np.unpackbits(np.frombuffer(arr.buffers()[1], np.uint8), count=arr.offset + len(arr),
-                           bitorder="little")[arr.offset:].view(bool)
-    return values & valid_mask(arr) if arr.null_count else values
+    values = _bits(arr, 1)
+    return values & _valid(arr) if arr.null_count else values
 
 
 def numpy_of(arr: pa.Array, dtype, fill=None) -> np.ndarray:

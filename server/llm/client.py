@@ -145,18 +145,20 @@ class LLM:
         """The last check's answer for the current address, without checking (for pages that must not wait)."""
         return self._status if self._status and self._status.host == self.host else None
 
+    def _fresh_status(self) -> Status | None:
+        """The last answer while it is fresh and for the current address (a changed address is checked anew)."""
+        fresh = time.monotonic() - self._checked < STATUS_TTL
+        return self._status if self._status and fresh and self._status.host == self.host else None
+
     def reused_status(self) -> Status | None:
         """What `status()` would answer right now without checking (a fresh answer, no check under way), else None."""
-        if self._check_lock.locked() or not self._status or time.monotonic() - self._checked >= STATUS_TTL:
-            return None
-        return self._status if self._status.host == self.host else None
+        return None if self._check_lock.locked() else self._fresh_status()
 
     async def status(self) -> Status:
         """Ollama's state, checked at most every few seconds and never waiting more than CHECK_TIMEOUT."""
         async with self._check_lock:  # concurrent pages share one check
-            fresh = time.monotonic() - self._checked < STATUS_TTL
-            if self._status and fresh and self._status.host == self.host:  # a changed address is checked anew
-                return self._status
+            if known := self._fresh_status():
+                return known
             self._status = await self._check()
             self._checked = time.monotonic()
             return self._status
